@@ -1,0 +1,206 @@
+"""Reading what city administrations actually send.
+
+CSV exported from Excel in many countries (``;`` or ``,`` separators, UTF-8 with
+or without BOM, cp1252/cp1250/latin-1, surrounding whitespace, empty rows) or
+one ``.xlsx`` workbook with one sheet per table. Everything is read as text;
+typing happens in :mod:`clusnet_analysis.parsing`, driven by the schemas, so a
+bad cell becomes an error row instead of a crash.
+
+Each frame's index is the row number as the user sees it in their spreadsheet
+(header = row 1, first data row = row 2).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+TABLES = ("cities", "officers", "exchanges", "expenses", "fx_rates",
+          "clusters", "assessments", "practices", "links")
+REQUIRED_TABLES = ("cities", "officers", "exchanges", "expenses", "fx_rates")
+# Encodings tried when a file is not UTF-8: Western and Central European Excel defaults.
+LEGACY_ENCODINGS = ("cp1252", "cp1250", "latin-1")
+
+
+class InputError(Exception):
+    """The input cannot be used at all (missing directory, unreadable file)."""
+
+
+@dataclass
+class RawTable:
+    name: str
+    label: str                 # what the user calls the file: "exchanges.csv" or "data.xlsx [exchanges]"
+    frame: pd.DataFrame        # all text, NaN for empty cells, index = spreadsheet row number
+    encoding: str | None = None
+    separator: str | None = None
+
+
+def normalise_column(name: object) -> str:
+    return str(name).replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def detect_encoding(data: bytes, head_only: bool = True) -> str:
+    """BOM first, then UTF-8 (checked on the head; the CSV reader checks the rest), then legacy."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = data[: 1 << 20] if head_only else data
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) == len(data))
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # A legacy single-byte export: let charset-normalizer choose among the usual suspects
+    # (Hungarian "ő" exists only in cp1250; Swedish/German text reads in either).
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:262144], cp_isolation=list(LEGACY_ENCODINGS)).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+def sniff_separator(header_line: str) -> str:
+    counts = {sep: header_line.count(sep) for sep in (";", ",", "\t", "|")}
+    sep, n = max(counts.items(), key=lambda kv: kv[1])
+    return sep if n > 0 else ","
+
+
+def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
+    """Trim whitespace, turn empty cells into NaN, drop empty rows, number rows as Excel does."""
+    names = [normalise_column(c) for c in table.column_names]
+    cleaned = []
+    keep = None
+    for col in table.columns:
+        col = col.cast(pa.string()) if col.type != pa.string() else col
+        col = pc.utf8_trim_whitespace(col)
+        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        cleaned.append(col)
+        valid = pc.is_valid(col)
+        keep = valid if keep is None else pc.or_(keep, valid)
+    if keep is None:
+        return pd.DataFrame(columns=names)
+    row_numbers = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
+    out = pa.table(cleaned, names=names)
+    if not pc.all(keep).as_py():
+        mask = keep.to_numpy(zero_copy_only=False) if hasattr(keep, "to_numpy") else np.asarray(keep)
+        out = out.filter(keep)
+        row_numbers = row_numbers[mask]
+    df = out.to_pandas()
+    df.index = pd.Index(row_numbers, name="row")
+    df = df.astype({c: "str" for c in df.columns})
+    # Unnamed trailing columns from Excel ("unnamed:_7", "") carry nothing.
+    junk = [c for c in df.columns if (c.startswith("unnamed:") or c == "") and df[c].isna().all()]
+    return df.drop(columns=junk)
+
+
+def _clean_text_frame(df: pd.DataFrame, first_row: int) -> pd.DataFrame:
+    table = pa.Table.from_pandas(df.astype("str").where(df.notna()), preserve_index=False)
+    return _clean_arrow(table, first_row)
+
+
+def read_csv_table(path: Path, name: str | None = None) -> RawTable:
+    path = Path(path)
+    name = name or path.stem.lower()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file ({exc.strerror})") from exc
+    if not data[:65536].strip():
+        return RawTable(name, path.name, pd.DataFrame(), None, None)
+    encoding = detect_encoding(data)
+    try:
+        return _parse_csv(data, path, name, encoding)
+    except pa.ArrowInvalid as exc:
+        if encoding == "utf-8" and "UTF8" in str(exc):
+            # Valid UTF-8 at the top, not further down: a legacy export after all.
+            return _parse_csv(data, path, name, detect_encoding(data, head_only=False))
+        raise InputError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
+
+
+def _parse_csv(data: bytes, path: Path, name: str, encoding: str) -> RawTable:
+    text_head = data[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
+    header_line = text_head.splitlines()[0] if text_head else ""
+    sep = sniff_separator(header_line)
+    columns = next(csv.reader([header_line], delimiter=sep))
+    try:
+        if encoding != "utf-16":
+            table = pacsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pacsv.ReadOptions(encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                                               use_threads=True, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in columns}, strings_can_be_null=False),
+            )
+            # The fast reader skips blank lines; if it did (or a cell spans lines), row
+            # numbers would drift, so re-read with the exact (slower) reader.
+            lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1
+            if table.num_rows == lines:
+                return RawTable(name, path.name, _clean_arrow(table, first_row=2), encoding, sep)
+        if True:
+            df = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                             encoding=encoding, skip_blank_lines=False, engine="c")
+            return RawTable(name, path.name, _clean_text_frame(df, first_row=2), encoding, sep)
+    except pa.ArrowInvalid:
+        raise
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
+
+
+def read_workbook(path: Path) -> dict[str, RawTable]:
+    path = Path(path)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    out = {}
+    for sheet, df in sheets.items():
+        key = normalise_column(sheet)
+        if key in TABLES:
+            # pandas gives Excel dates as "2009-09-14 00:00:00": parsing accepts that.
+            out[key] = RawTable(key, f"{path.name} [{sheet}]", _clean_text_frame(df, 2))
+    return out
+
+
+def find_inputs(data_dir: str | Path) -> dict[str, Path]:
+    """Map table name -> file (CSV per table, or one workbook)."""
+    data_dir = Path(data_dir)
+    if data_dir.is_file() and data_dir.suffix.lower() == ".xlsx":
+        return {"__workbook__": data_dir}
+    if not data_dir.is_dir():
+        raise InputError(f"{data_dir}: no such data directory")
+    found: dict[str, Path] = {}
+    for path in sorted(data_dir.iterdir()):
+        if path.name.startswith((".", "~$")):
+            continue
+        if path.suffix.lower() == ".csv" and path.stem.lower() in TABLES:
+            found[path.stem.lower()] = path
+    workbooks = sorted(p for p in data_dir.glob("*.xlsx") if not p.name.startswith("~$"))
+    if not found and len(workbooks) == 1:
+        return {"__workbook__": workbooks[0]}
+    if not found and len(workbooks) > 1:
+        raise InputError(f"{data_dir}: several workbooks ({', '.join(p.name for p in workbooks)}); keep one")
+    if not found:
+        raise InputError(f"{data_dir}: no table files found (expected e.g. exchanges.csv or one .xlsx workbook)")
+    return found
+
+
+def read_inputs(data_dir: str | Path) -> dict[str, RawTable]:
+    found = find_inputs(data_dir)
+    if "__workbook__" in found:
+        tables = read_workbook(found["__workbook__"])
+    else:
+        tables = {name: read_csv_table(path, name) for name, path in found.items()}
+    missing = [t for t in REQUIRED_TABLES if t not in tables]
+    if missing:
+        raise InputError(f"{data_dir}: missing required table(s): {', '.join(missing)}")
+    return tables

@@ -1,0 +1,279 @@
+"""Programme rules: findings are data, not exceptions.
+
+Each rule reads the programme file (:class:`~clusnet_analysis.programme.Programme`),
+so another programme's limits apply without code changes. Rules look at
+counted exchanges only (drafts are listed once, as ``draft_excluded``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .programme import Programme
+
+FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "exchange_id", "home_city",
+                   "period", "message", "value", "limit"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str   # error: breaks a programme rule; warning: needs a look; info: for the record
+    subject: str
+    description: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("over_cap", "error", "exchange", "Exchange costs more than the cap per exchange (budget.cap_eur)"),
+    Rule("outside_window", "error", "exchange", "Visit not inside the eligibility window"),
+    Rule("outside_periods", "error", "exchange", "Visit starts inside the window but in no reporting period"),
+    Rule("officer_quota", "error", "city", "More officers registered for a city than participants.officers_per_city"),
+    Rule("ineligible_employer", "error", "officer", "Officer not employed by an eligible employer type"),
+    Rule("concurrent_absence", "error", "exchange",
+         "More officers of one home city away at the same time than participants.max_concurrent_per_city"),
+    Rule("home_is_host", "error", "exchange", "Officer visits their own city"),
+    Rule("not_partner_city", "error", "exchange", "Home or host city is not a partner city"),
+    Rule("visit_length", "warning", "exchange", "Visit does not last visit.days days (first and last day included)"),
+    Rule("agenda_not_sent", "warning", "exchange", "Final agenda not sent to the coordinator before the visit"),
+    Rule("report_missing", "warning", "exchange", "No report received for a submitted or validated exchange"),
+    Rule("report_too_long", "warning", "exchange", "Report longer than reports.max_pages"),
+    Rule("report_language", "warning", "exchange", "Report not written in reports.language"),
+    Rule("missing_fx_rate", "error", "expense",
+         "Expense in a currency/month without an exchange rate: not converted, left out of EUR totals"),
+    Rule("draft_excluded", "info", "exchange", "Draft exchange: listed, but left out of every total and rule"),
+)
+RULES_BY_ID = {r.id: r for r in RULES}
+
+
+def _fmt_eur(values) -> list[str]:
+    return [f"{v:,.2f}" for v in values]
+
+
+def _finding(rule_id: str, subjects: pd.Series, messages, *, exchange_id=None, home_city=None, period=None,
+             value=None, limit=None) -> pd.DataFrame:
+    rule = RULES_BY_ID[rule_id]
+    n = len(subjects)
+
+    def col(x):
+        if x is None:
+            return pd.Series([np.nan] * n, dtype="str")
+        return pd.Series(np.asarray(x, dtype=object) if not isinstance(x, pd.Series) else x.to_numpy(), dtype="str")
+
+    return pd.DataFrame({
+        "rule_id": rule_id, "severity": rule.severity, "subject_type": rule.subject,
+        "subject_id": pd.Series(subjects.to_numpy(), dtype="str"),
+        "exchange_id": col(exchange_id), "home_city": col(home_city), "period": col(period),
+        "message": pd.Series(messages if not isinstance(messages, pd.Series) else messages.to_numpy(), dtype="str"),
+        "value": col(value), "limit": col(limit),
+    }, index=pd.RangeIndex(n))
+
+
+def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.DataFrame,
+                expenses: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """All findings, sorted by rule (in RULES order) and subject."""
+    found: list[pd.DataFrame] = []
+    counted = view[view["counted"]]
+    c_costs = costs[costs["counted"]]
+
+    # over_cap
+    over = c_costs[c_costs["total_eur"] > programme.cap_eur + 1e-9]
+    if len(over):
+        found.append(_finding(
+            "over_cap", over["exchange_id"],
+            [f"total {t} EUR is over the cap of {programme.cap_eur:,.0f} EUR by {d} EUR"
+             for t, d in zip(_fmt_eur(over["total_eur"]), _fmt_eur(over["total_eur"] - programme.cap_eur))],
+            exchange_id=over["exchange_id"], home_city=over["home_city"], period=over["period"],
+            value=over["total_eur"].round(2).astype("str"), limit=[f"{programme.cap_eur:g}"] * len(over)))
+
+    # outside_window / outside_periods
+    w0, w1 = pd.Timestamp(programme.window_start), pd.Timestamp(programme.window_end)
+    outside = counted[(counted["start_date"] < w0) | (counted["end_date"] > w1)]
+    if len(outside):
+        found.append(_finding(
+            "outside_window", outside["exchange_id"],
+            "visit " + outside["start_date"].dt.strftime("%Y-%m-%d") + " to " + outside["end_date"].dt.strftime("%Y-%m-%d")
+            + f" is outside the eligibility window {programme.window_start} to {programme.window_end}",
+            exchange_id=outside["exchange_id"], home_city=outside["home_city"], period=outside["period"],
+            value=outside["start_date"].dt.strftime("%Y-%m-%d"),
+            limit=[f"{programme.window_start}..{programme.window_end}"] * len(outside)))
+    inside = counted.drop(index=outside.index)
+    no_period = inside[inside["period"].isna()]
+    if len(no_period):
+        found.append(_finding(
+            "outside_periods", no_period["exchange_id"],
+            "visit starting " + no_period["start_date"].dt.strftime("%Y-%m-%d") + " falls in no reporting period ("
+            + ", ".join(programme.period_ids) + ")",
+            exchange_id=no_period["exchange_id"], home_city=no_period["home_city"],
+            value=no_period["start_date"].dt.strftime("%Y-%m-%d")))
+
+    # officer_quota
+    officers = tables["officers"]
+    per_city = officers.groupby("home_city", sort=True).size()
+    too_many = per_city[per_city > programme.officers_per_city]
+    if len(too_many):
+        found.append(_finding(
+            "officer_quota", pd.Series(too_many.index),
+            [f"{n} officers registered for {c}; the programme allows {programme.officers_per_city}"
+             for c, n in too_many.items()],
+            home_city=pd.Series(too_many.index), value=too_many.astype("str").to_numpy(),
+            limit=[str(programme.officers_per_city)] * len(too_many)))
+
+    # ineligible_employer
+    bad_emp = officers[~officers["employer_type"].isin(programme.eligible_employer_types)]
+    if len(bad_emp):
+        found.append(_finding(
+            "ineligible_employer", bad_emp["officer_id"],
+            "employer type '" + bad_emp["employer_type"] + "' is not eligible (allowed: "
+            + ", ".join(programme.eligible_employer_types) + ")",
+            home_city=bad_emp["home_city"], value=bad_emp["employer_type"],
+            limit=[", ".join(programme.eligible_employer_types)] * len(bad_emp)))
+
+    found.append(_concurrent(counted, programme))
+
+    # home_is_host / not_partner_city
+    same = counted[counted["home_city"] == counted["host_city"]]
+    if len(same):
+        found.append(_finding("home_is_host", same["exchange_id"],
+                              "home and host city are both " + same["host_city"],
+                              exchange_id=same["exchange_id"], home_city=same["home_city"], period=same["period"],
+                              value=same["host_city"]))
+    partners = list(programme.partner_cities)
+    host_np = ~counted["host_city"].isin(partners)
+    home_np = ~counted["home_city"].isin(partners)
+    np_rows = counted[host_np | home_np]
+    if len(np_rows):
+        msgs = [(f"host city {h} is not a partner city" if hn else "")
+                + ("; " if hn and mn else "") + (f"home city {m} is not a partner city" if mn else "")
+                for h, m, hn, mn in zip(np_rows["host_city"], np_rows["home_city"],
+                                        host_np[np_rows.index], home_np[np_rows.index])]
+        found.append(_finding("not_partner_city", np_rows["exchange_id"], msgs, exchange_id=np_rows["exchange_id"],
+                              home_city=np_rows["home_city"], period=np_rows["period"],
+                              value=np.where(host_np[np_rows.index], np_rows["host_city"], np_rows["home_city"])))
+
+    # visit_length
+    wrong = counted[counted["duration_days"] != programme.visit_days]
+    if len(wrong):
+        found.append(_finding("visit_length", wrong["exchange_id"],
+                              "visit lasts " + wrong["duration_days"].astype("str")
+                              + f" days; the programme's visits last {programme.visit_days}",
+                              exchange_id=wrong["exchange_id"], home_city=wrong["home_city"], period=wrong["period"],
+                              value=wrong["duration_days"].astype("str"), limit=[str(programme.visit_days)] * len(wrong)))
+
+    # agenda_not_sent
+    if programme.agenda_before_visit:
+        late = counted[counted["agenda_sent_date"].isna() | (counted["agenda_sent_date"] >= counted["start_date"])]
+        if len(late):
+            msgs = np.where(late["agenda_sent_date"].isna(), "final agenda was never sent",
+                            "final agenda sent on " + late["agenda_sent_date"].dt.strftime("%Y-%m-%d").fillna("")
+                            + ", not before the visit started on " + late["start_date"].dt.strftime("%Y-%m-%d"))
+            found.append(_finding("agenda_not_sent", late["exchange_id"], msgs, exchange_id=late["exchange_id"],
+                                  home_city=late["home_city"], period=late["period"],
+                                  value=late["agenda_sent_date"].dt.strftime("%Y-%m-%d"),
+                                  limit=late["start_date"].dt.strftime("%Y-%m-%d")))
+
+    # reports
+    if programme.report_required:
+        missing = counted[counted["report_received_date"].isna()]
+        if len(missing):
+            found.append(_finding("report_missing", missing["exchange_id"],
+                                  "no report received (status " + missing["status"] + ")",
+                                  exchange_id=missing["exchange_id"], home_city=missing["home_city"],
+                                  period=missing["period"]))
+    long_ = counted[counted["report_pages"].fillna(0) > programme.report_max_pages]
+    if len(long_):
+        found.append(_finding("report_too_long", long_["exchange_id"],
+                              "report has " + long_["report_pages"].astype("str")
+                              + f" pages; the limit is {programme.report_max_pages}",
+                              exchange_id=long_["exchange_id"], home_city=long_["home_city"], period=long_["period"],
+                              value=long_["report_pages"].astype("str"),
+                              limit=[str(programme.report_max_pages)] * len(long_)))
+    has_report = counted["report_received_date"].notna()
+    lang = counted["report_language"].str.lower()
+    wrong_lang = counted[has_report & (lang != programme.report_language) | (lang.notna() & (lang != programme.report_language))]
+    if len(wrong_lang):
+        msgs = np.where(wrong_lang["report_language"].isna(), "report language not stated",
+                        "report written in '" + wrong_lang["report_language"].fillna("") + "'")
+        msgs = pd.Series(msgs) + f"; reports must be in '{programme.report_language}'"
+        found.append(_finding("report_language", wrong_lang["exchange_id"], msgs,
+                              exchange_id=wrong_lang["exchange_id"], home_city=wrong_lang["home_city"],
+                              period=wrong_lang["period"], value=wrong_lang["report_language"],
+                              limit=[programme.report_language] * len(wrong_lang)))
+
+    # missing_fx_rate (counted exchanges only; a draft's lines are outside totals anyway)
+    nofx = expenses[expenses["counted"] & expenses["amount_eur"].isna()]
+    if len(nofx):
+        found.append(_finding("missing_fx_rate", nofx["expense_id"],
+                              "no " + nofx["currency"] + " rate for " + nofx["month"]
+                              + ": " + nofx["amount"].map("{:,.2f}".format) + " " + nofx["currency"]
+                              + " not converted and left out of EUR totals",
+                              exchange_id=nofx["exchange_id"], home_city=nofx["home_city"], period=nofx["period"],
+                              value=nofx["amount"].astype("str") + " " + nofx["currency"],
+                              limit=nofx["currency"] + " " + nofx["month"]))
+
+    drafts = view[~view["counted"]]
+    if len(drafts):
+        found.append(_finding("draft_excluded", drafts["exchange_id"],
+                              pd.Series(["draft: listed, not counted in totals or checked against rules"] * len(drafts)),
+                              exchange_id=drafts["exchange_id"], home_city=drafts["home_city"],
+                              period=drafts["period"]))
+
+    found = [f for f in found if f is not None and len(f)]
+    if not found:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in FINDING_COLUMNS})
+    out = pd.concat(found, ignore_index=True)
+    order = {r.id: i for i, r in enumerate(RULES)}
+    out = (out.assign(_o=out["rule_id"].map(order)).sort_values(["_o", "subject_id"], kind="stable")
+           .drop(columns="_o").reset_index(drop=True))
+    return out[FINDING_COLUMNS]
+
+
+def _concurrent(counted: pd.DataFrame, programme: Programme) -> pd.DataFrame | None:
+    """Exchanges that start while the allowed number of colleagues is already away.
+
+    Per home city, sorted by start: colleagues away when exchange i starts =
+    (exchanges starting before it) - (exchanges that ended before its start);
+    every exchange that ended before it also started before it, so this is exact.
+    """
+    if counted.empty:
+        return None
+    limit = programme.max_concurrent_per_city
+    df = counted[["exchange_id", "home_city", "start_date", "end_date", "period"]].sort_values(
+        ["home_city", "start_date", "exchange_id"], kind="stable").reset_index(drop=True)
+    away = np.zeros(len(df), dtype=np.int64)
+    groups = df.groupby("home_city", sort=False).indices
+    starts_all = df["start_date"].to_numpy()
+    ends_all = df["end_date"].to_numpy()
+    for _, idx in groups.items():
+        starts = starts_all[idx]
+        ends = np.sort(ends_all[idx])
+        away[idx] = np.arange(len(idx)) - np.searchsorted(ends, starts, side="left")
+    clash = away >= limit
+    if not clash.any():
+        return None
+    # Name a colleague who is away: the earlier exchange of the city with the latest end so far.
+    latest = df.groupby("home_city", sort=False)["end_date"].cummax()
+    holder = df["exchange_id"].where(df["end_date"] == latest)
+    holder = holder.groupby(df["home_city"], sort=False).ffill().groupby(df["home_city"], sort=False).shift(1)
+    hits = df[clash]
+    others = holder[clash]
+    msgs = ("officer away " + hits["start_date"].dt.strftime("%Y-%m-%d") + " to "
+            + hits["end_date"].dt.strftime("%Y-%m-%d") + " while " + pd.Series(away[clash], index=hits.index).astype("str")
+            + " colleague(s) from " + hits["home_city"] + " are away"
+            + pd.Series(np.where(others.notna(), " (e.g. exchange " + others.fillna("") + ")", ""), index=hits.index)
+            + f"; at most {limit} at a time")
+    return _finding("concurrent_absence", hits["exchange_id"], msgs, exchange_id=hits["exchange_id"],
+                    home_city=hits["home_city"], period=hits["period"], value=others,
+                    limit=[str(limit)] * len(hits))
+
+
+def summarise(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings per rule, every rule listed (zero where nothing was found)."""
+    counts = findings["rule_id"].value_counts()
+    return pd.DataFrame({
+        "rule_id": [r.id for r in RULES],
+        "severity": [r.severity for r in RULES],
+        "findings": [int(counts.get(r.id, 0)) for r in RULES],
+        "rule": [r.description for r in RULES],
+    })

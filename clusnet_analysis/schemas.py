@@ -1,0 +1,197 @@
+"""Pandera schemas: one ``DataFrameModel`` per table — the users' contract.
+
+Types are parsed by :mod:`clusnet_analysis.parsing` (decimal commas, several
+date formats) *before* validation, driven by the dtypes declared here, because
+pandera's own coercion is an order of magnitude slower on millions of rows and
+reports less precisely. The checks here are the per-table rules; rules that
+need another table or the programme file (unknown city, unknown category…)
+live in :mod:`clusnet_analysis.validation`, and programme rules in
+:mod:`clusnet_analysis.rules`.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+# Shared field definitions.
+Id = partial(pa.Field, unique=True, str_length={"min_value": 1, "max_value": 64},
+             description="identifier, unique in its table")
+Ref = partial(pa.Field, str_length={"min_value": 1, "max_value": 64})
+OptionalRef = partial(pa.Field, nullable=True, str_length={"min_value": 1, "max_value": 64})
+Text = partial(pa.Field, nullable=True)
+Currency = partial(pa.Field, str_matches=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR, GBP, HUF, SEK")
+Date = partial(pa.Field, description="date: YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or YYYY.MM.DD")
+
+EXCHANGE_STATUSES = ["draft", "submitted", "validated"]
+LINK_KINDS = ["contact", "follow_up_visit", "joint_project", "other"]
+
+
+class _Base(pa.DataFrameModel):
+    class Config:
+        strict = False      # extra columns are allowed and kept ("you may add columns")
+        coerce = False      # parsing.py has already typed every column
+
+
+class Cities(_Base):
+    city_id: Series[str] = Id()
+    name: Series[str] = pa.Field()
+    country: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}$", description="ISO 3166 alpha-2")
+    currency: Series[str] = Currency()
+    lat: Series[float] = pa.Field(ge=-90, le=90, nullable=True)
+    lon: Series[float] = pa.Field(ge=-180, le=180, nullable=True)
+
+    class Config:
+        name = "cities"
+
+
+class Officers(_Base):
+    officer_id: Series[str] = Id()
+    home_city: Series[str] = Ref()
+    employer_type: Series[str] = pa.Field()
+    name: Series[str] = pa.Field(description="personal data: never shown in reports")
+    role: Series[str] = Text()
+
+    class Config:
+        name = "officers"
+
+
+class Exchanges(_Base):
+    exchange_id: Series[str] = Id()
+    officer_id: Series[str] = Ref()
+    host_city: Series[str] = Ref()
+    start_date: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
+    end_date: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
+    status: Series[str] = pa.Field(isin=EXCHANGE_STATUSES)
+    group_visit_id: Series[str] = OptionalRef()
+    agenda_sent_date: Series["datetime64[ns]"] = Date(nullable=True)  # type: ignore[valid-type]
+    report_received_date: Series["datetime64[ns]"] = Date(nullable=True)  # type: ignore[valid-type]
+    report_pages: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, le=1000)
+    report_language: Series[str] = pa.Field(nullable=True, str_matches=r"^[a-z]{2}$",
+                                            description="ISO 639-1 code, e.g. en")
+
+    @pa.dataframe_check(error="end_date is before start_date")
+    def end_not_before_start(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["end_date"] < df["start_date"])
+
+    class Config:
+        name = "exchanges"
+
+
+class Expenses(_Base):
+    expense_id: Series[str] = Id()
+    exchange_id: Series[str] = Ref()
+    category: Series[str] = pa.Field()
+    amount: Series[float] = pa.Field(ge=0, description="in `currency`; negative amounts are not allowed")
+    currency: Series[str] = Currency()
+    quantity: Series[float] = pa.Field(nullable=True, ge=0)
+    description: Series[str] = Text()
+
+    class Config:
+        name = "expenses"
+
+
+class FxRates(_Base):
+    month: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}$", description="YYYY-MM",
+                                  metadata={"kind": "month"})
+    currency: Series[str] = Currency()
+    units_per_eur: Series[float] = pa.Field(gt=0)
+
+    class Config:
+        name = "fx_rates"
+        unique = ["month", "currency"]
+
+
+class Clusters(_Base):
+    cluster_id: Series[str] = Id()
+    name: Series[str] = pa.Field()
+    city: Series[str] = Ref()
+    sector: Series[str] = Text()
+
+    class Config:
+        name = "clusters"
+
+
+class Assessments(_Base):
+    cluster_id: Series[str] = Ref()
+    assessed_on: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
+    assessor: Series[str] = Text()
+    criterion_id: Series[str] = Ref()
+    score: Series[pd.Int64Dtype] = pa.Field(isin=[0, 1, 2], description="0 not met, 1 partly, 2 fully")
+    evidence: Series[str] = Text()
+
+    class Config:
+        name = "assessments"
+        unique = ["cluster_id", "assessed_on", "criterion_id"]
+
+
+class Practices(_Base):
+    practice_id: Series[str] = Id()
+    exchange_id: Series[str] = Ref()
+    title: Series[str] = pa.Field()
+    description: Series[str] = Text()
+    theme: Series[str] = pa.Field()
+    phase: Series[str] = pa.Field(nullable=True)
+    transferability: Series[pd.Int64Dtype] = pa.Field(ge=1, le=5)
+    cluster_id: Series[str] = OptionalRef()
+
+    class Config:
+        name = "practices"
+
+
+class Links(_Base):
+    link_id: Series[str] = Id()
+    exchange_id: Series[str] = OptionalRef()
+    from_cluster: Series[str] = Ref()
+    to_cluster: Series[str] = Ref()
+    kind: Series[str] = pa.Field(isin=LINK_KINDS)
+    created_on: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
+
+    @pa.dataframe_check(error="a link must join two different clusters")
+    def not_a_self_link(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["from_cluster"] != df["to_cluster"]
+
+    class Config:
+        name = "links"
+
+
+MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "cities": Cities, "officers": Officers, "exchanges": Exchanges, "expenses": Expenses,
+    "fx_rates": FxRates, "clusters": Clusters, "assessments": Assessments,
+    "practices": Practices, "links": Links,
+}
+
+# Which column identifies a row of each table in messages and findings.
+ID_COLUMNS = {
+    "cities": "city_id", "officers": "officer_id", "exchanges": "exchange_id", "expenses": "expense_id",
+    "fx_rates": None, "clusters": "cluster_id", "assessments": None, "practices": "practice_id",
+    "links": "link_id",
+}
+
+
+def column_kinds(table: str) -> dict[str, tuple[str, bool]]:
+    """``{column: (kind, required)}`` with kind in text|number|integer|date|month, from the schema."""
+    schema = MODELS[table].to_schema()
+    kinds = {}
+    for name, col in schema.columns.items():
+        dtype = str(col.dtype)
+        if (col.metadata or {}).get("kind") == "month":
+            kind = "month"
+        elif dtype.startswith("datetime64"):
+            kind = "date"
+        elif dtype == "Int64":
+            kind = "integer"
+        elif dtype.startswith("float"):
+            kind = "number"
+        else:
+            kind = "text"
+        kinds[name] = (kind, not col.nullable)
+    return kinds
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """A correctly typed frame with no rows (for an optional table that was not supplied)."""
+    dtypes = {"text": "str", "month": "str", "number": "float64", "integer": "Int64", "date": "datetime64[ns]"}
+    return pd.DataFrame({c: pd.Series(dtype=dtypes[k]) for c, (k, _) in column_kinds(table).items()})

@@ -1,0 +1,270 @@
+"""Validation: every problem in the input, as a table a spreadsheet user can act on.
+
+Three layers, all collected (never stop at the first):
+1. reading and typing (a cell that is not a number / date),
+2. the pandera schema of each table (required, unique, allowed values, ranges),
+3. references between tables and the programme's vocabularies (unknown city,
+   unknown exchange, a category the programme does not know…).
+Rows with any problem are quarantined — kept, with their problems, and
+counted — never silently dropped. Programme *rules* (cap, window…) are not
+errors: see :mod:`clusnet_analysis.rules`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+from . import schemas
+from .io import TABLES, RawTable
+from .parsing import PARSERS, WHAT
+from .programme import ClusterModel, Programme
+
+ERROR_COLUMNS = ["file", "row", "column", "value", "problem", "table", "check"]
+
+
+@dataclass
+class ValidationResult:
+    tables: dict[str, pd.DataFrame]             # valid rows, typed; index = spreadsheet row
+    errors: pd.DataFrame                        # ERROR_COLUMNS, one row per problem
+    quarantine: dict[str, pd.DataFrame]         # rejected rows as read (text) + "problems"
+    rows_read: dict[str, int]
+    files: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
+    @property
+    def quarantined_count(self) -> int:
+        return int(sum(len(q) for q in self.quarantine.values()))
+
+
+def _errors(label: str, table: str, rows, column: str, values, problem, check: str) -> pd.DataFrame:
+    rows = list(rows)
+    n = len(rows)
+    return pd.DataFrame({
+        "file": [label] * n, "row": rows, "column": [column] * n,
+        "value": ["" if (v is None or (isinstance(v, float) and pd.isna(v))) else str(v) for v in values],
+        "problem": problem if isinstance(problem, list) else [problem] * n,
+        "table": [table] * n, "check": [check] * n,
+    })
+
+
+def _describe(check: str, field_description: str | None) -> str:
+    """Plain-language wording of a pandera check."""
+    m = re.match(r"(\w+)\((.*)\)$", check or "", re.S)
+    name, arg = (m.group(1), m.group(2)) if m else (check, "")
+    if name == "isin":
+        values = re.findall(r"'([^']*)'|(\d+)", arg)
+        return "must be one of: " + ", ".join(a or b for a, b in values)
+    if name == "greater_than_or_equal_to":
+        return f"must be {arg} or more" + (" (negative values are not allowed)" if arg == "0" else "")
+    if name == "greater_than":
+        return f"must be more than {arg}"
+    if name == "less_than_or_equal_to":
+        return f"must be {arg} or less"
+    if name == "str_matches":
+        return "has the wrong form" + (f": expected {field_description}" if field_description else f" ({arg})")
+    if name == "str_length":
+        return "is too long (more than 64 characters)"
+    if name in ("field_uniqueness", "unique"):
+        return "duplicate value: must be unique in the file"
+    if name == "multiple_fields_uniqueness":
+        return "duplicate row: this combination must be unique"
+    if name == "not_nullable":
+        return "is empty but required"
+    if name == "column_in_dataframe":
+        return "required column is missing"
+    return check
+
+
+def _pandera_errors(raw: RawTable, typed: pd.DataFrame, model, skip: set[tuple[int, str]]) -> pd.DataFrame:
+    schema = model.to_schema()
+    try:
+        schema.validate(typed, lazy=True)
+        return pd.DataFrame(columns=ERROR_COLUMNS)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    out = []
+    for rec in fc.itertuples(index=False):
+        check = str(rec.check)
+        row = rec.index
+        column = rec.column
+        if check.startswith("dtype(") or check.startswith("coerce_dtype("):
+            continue  # parsing already reported the cell
+        if rec.schema_context == "DataFrameSchema":
+            if row is None or pd.isna(row):
+                continue
+            column = _df_check_column(check, raw.name, column)
+            problem = _describe(check, None)
+        else:
+            col = schema.columns.get(column)
+            problem = _describe(check, getattr(col, "description", None))
+        if row is not None and not pd.isna(row) and (int(row), column) in skip:
+            continue
+        value = rec.failure_case
+        if rec.schema_context == "DataFrameSchema" and column in typed.columns and row in typed.index:
+            value = raw.frame.at[row, column] if column in raw.frame.columns else value
+        elif row is not None and not pd.isna(row) and column in raw.frame.columns:
+            value = raw.frame.at[int(row), column]
+        out.append((raw.label, None if row is None or pd.isna(row) else int(row), column, value, problem,
+                    raw.name, check))
+    df = pd.DataFrame(out, columns=["file", "row", "column", "value", "problem", "table", "check"])
+    df["value"] = df["value"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+    return df.drop_duplicates(["row", "column", "check"])
+
+
+def _df_check_column(check: str, table: str, column) -> str:
+    if "end_date" in check:
+        return "end_date"
+    if "two different clusters" in check:
+        return "to_cluster"
+    if isinstance(column, str) and column in ("month", "currency"):
+        return column
+    return str(column) if column is not None else ""
+
+
+def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
+    """Type every column the schema knows; returns (typed frame, error frames, missing columns)."""
+    kinds = schemas.column_kinds(raw.name)
+    df = raw.frame
+    errors: list[pd.DataFrame] = []
+    missing = [c for c, (_, required) in kinds.items() if c not in df.columns and required]
+    typed = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        if col not in kinds:
+            typed[col] = df[col]   # extra columns are kept as text
+    for col, (kind, _required) in kinds.items():
+        if col not in df.columns:
+            typed[col] = schemas.empty_frame(raw.name)[col].reindex(df.index)
+            continue
+        if kind == "text":
+            typed[col] = df[col].astype("str")
+            continue
+        values, bad = PARSERS[kind](df[col])
+        typed[col] = values
+        if bad.any():
+            rows = bad.index[bad.to_numpy()]
+            errors.append(_errors(raw.label, raw.name, rows, col, df.loc[rows, col].tolist(),
+                                  f"is not {WHAT[kind]}", f"parse_{kind}"))
+    ordered = list(kinds) + [c for c in typed.columns if c not in kinds]
+    return typed[ordered], errors, missing
+
+
+def _reference_errors(raw_label: str, table: str, df: pd.DataFrame, column: str, allowed: pd.Index | set,
+                      everything: pd.Index | set | None, what: str, nullable: bool) -> pd.DataFrame:
+    values = df[column]
+    present = values.notna()
+    ok = values.isin(allowed) if len(allowed) else pd.Series(False, index=df.index)
+    bad = present & ~ok
+    if not bad.any():
+        return pd.DataFrame(columns=ERROR_COLUMNS)
+    rows = bad.index[bad.to_numpy()]
+    vals = values.loc[rows]
+    if everything is not None:
+        known_but_rejected = vals.isin(everything)
+        problems = [f"{what} {v!s} has its own errors (quarantined), so this row cannot be used"
+                    if k else f"unknown {what} {v!s}" for v, k in zip(vals, known_but_rejected)]
+    else:
+        problems = [f"{v!s} is not a known {what}" for v in vals]
+    return _errors(raw_label, table, rows, column, vals.tolist(), problems, f"reference_{column}")
+
+
+def _vocab(programme: Programme, model: ClusterModel) -> dict[tuple[str, str], tuple[list[str], str]]:
+    return {
+        ("officers", "employer_type"): (list(programme.known_employer_types), "employer type"),
+        ("expenses", "category"): (list(programme.expense_categories), "expense category"),
+        ("practices", "theme"): (list(programme.themes), "best-practice theme"),
+        ("practices", "phase"): (list(model.phase_ids), "cluster phase"),
+        ("assessments", "criterion_id"): (list(model.criterion_ids), "cluster-model criterion"),
+    }
+
+
+# (table, column) -> (parent table, parent id column, wording); checked against the parent's valid rows.
+REFERENCES = [
+    ("officers", "home_city", "cities", "city_id", "city"),
+    ("exchanges", "officer_id", "officers", "officer_id", "officer"),
+    ("exchanges", "host_city", "cities", "city_id", "city"),
+    ("expenses", "exchange_id", "exchanges", "exchange_id", "exchange"),
+    ("clusters", "city", "cities", "city_id", "city"),
+    ("assessments", "cluster_id", "clusters", "cluster_id", "cluster"),
+    ("practices", "exchange_id", "exchanges", "exchange_id", "exchange"),
+    ("practices", "cluster_id", "clusters", "cluster_id", "cluster"),
+    ("links", "exchange_id", "exchanges", "exchange_id", "exchange"),
+    ("links", "from_cluster", "clusters", "cluster_id", "cluster"),
+    ("links", "to_cluster", "clusters", "cluster_id", "cluster"),
+]
+
+
+def validate(raw_tables: dict[str, RawTable], programme: Programme, model: ClusterModel) -> ValidationResult:
+    valid: dict[str, pd.DataFrame] = {}
+    all_ids: dict[str, pd.Index] = {}
+    errors: list[pd.DataFrame] = []
+    quarantine: dict[str, pd.DataFrame] = {}
+    rows_read: dict[str, int] = {}
+    files: dict[str, str] = {}
+    notes: list[str] = []
+    vocab = _vocab(programme, model)
+
+    for table in TABLES:  # parents before children, so references see valid parents
+        raw = raw_tables.get(table)
+        if raw is None or raw.frame.shape[1] == 0:
+            valid[table] = schemas.empty_frame(table)
+            all_ids[table] = pd.Index([])
+            rows_read[table] = 0
+            if raw is None:
+                notes.append(f"{table}: no file supplied; treated as empty")
+            continue
+        files[table] = raw.label
+        rows_read[table] = len(raw.frame)
+        typed, table_errors, missing = parse_table(raw)
+        if missing:
+            # Without a required column no row of the table can be trusted.
+            errors.append(_errors(raw.label, table, [1] * len(missing), "", missing,
+                                  [f"required column '{c}' is missing (found: {', '.join(raw.frame.columns)})"
+                                   for c in missing], "column_in_dataframe"))
+            errors[-1]["column"] = missing
+            quarantine[table] = raw.frame.assign(problems="table unusable: required column missing")
+            valid[table] = schemas.empty_frame(table)
+            all_ids[table] = pd.Index([])
+            continue
+        skip = set()
+        for e in table_errors:
+            skip.update(zip(e["row"].astype(int), e["column"]))
+        table_errors.append(_pandera_errors(raw, typed, schemas.MODELS[table], skip))
+        for (t, column), (allowed, what) in vocab.items():
+            if t == table:
+                table_errors.append(_reference_errors(raw.label, table, typed, column, set(allowed), None,
+                                                      what, nullable=True))
+        for t, column, parent, parent_col, what in REFERENCES:
+            if t == table:
+                table_errors.append(_reference_errors(raw.label, table, typed, column,
+                                                      pd.Index(valid[parent][parent_col]), all_ids[parent],
+                                                      what, nullable=True))
+        id_col = schemas.ID_COLUMNS[table]
+        all_ids[table] = pd.Index(typed[id_col].dropna()) if id_col else pd.Index([])
+        table_errors = [e for e in table_errors if len(e)]
+        if table_errors:
+            errs = pd.concat(table_errors, ignore_index=True)
+            errors.append(errs)
+            bad_rows = pd.Index(errs["row"].dropna().astype(int).unique())
+            problems = (errs.assign(text=errs["column"] + ": " + errs["problem"])
+                        .groupby("row")["text"].agg("; ".join))
+            q = raw.frame.loc[raw.frame.index.intersection(bad_rows)].copy()
+            q["problems"] = problems.reindex(q.index).to_numpy()
+            quarantine[table] = q
+            typed = typed.drop(index=typed.index.intersection(bad_rows))
+        valid[table] = typed
+
+    error_frame = (pd.concat(errors, ignore_index=True) if errors else pd.DataFrame(columns=ERROR_COLUMNS))
+    if len(error_frame):
+        order = {t: i for i, t in enumerate(TABLES)}
+        error_frame = (error_frame.assign(_t=error_frame["table"].map(order))
+                       .sort_values(["_t", "row", "column"], kind="stable").drop(columns="_t")
+                       .reset_index(drop=True))
+        error_frame["row"] = error_frame["row"].astype("Int64")
+    return ValidationResult(valid, error_frame[ERROR_COLUMNS], quarantine, rows_read, files, notes)
