@@ -15,6 +15,7 @@ import codecs
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ TABLES = ("cities", "officers", "exchanges", "expenses", "fx_rates",
           "clusters", "assessments", "practices", "links")
 REQUIRED_TABLES = ("cities", "officers", "exchanges", "expenses", "fx_rates")
 # Encodings tried when a file is not UTF-8: Western and Central European Excel defaults.
-LEGACY_ENCODINGS = ("cp1252", "cp1250", "latin-1")
+LEGACY_ENCODINGS = ("cp1252", "cp1250")
 
 
 class InputError(Exception):
@@ -60,12 +61,38 @@ def detect_encoding(data: bytes, head_only: bool = True) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    # A legacy single-byte export: let charset-normalizer choose among the usual suspects
-    # (Hungarian "ő" exists only in cp1250; Swedish/German text reads in either).
-    from charset_normalizer import from_bytes
+    return _legacy_encoding(data)
 
-    best = from_bytes(data[:262144], cp_isolation=list(LEGACY_ENCODINGS)).best()
-    return best.encoding if best is not None else "cp1252"
+
+# Letters of the partner cities' languages (fr, es, ca, de, sv, fi, hu, nl, en).
+_PARTNER_LETTERS = frozenset("áàâäåçéèêëíìîïñóòôöőúùûüűßœÁÀÂÄÅÇÉÈÊËÍÌÎÏÑÓÒÔÖŐÚÙÛÜŰŒ")
+
+
+def _legacy_encoding(data: bytes) -> str:
+    """cp1252 (Western Excel) or cp1250 (Central European Excel) for a non-UTF-8 export.
+
+    Both read ä ö ü ß é alike but differ elsewhere: byte 0xE5 is Swedish "å" in
+    cp1252 and "ĺ" in cp1250, 0xF5 is "õ" in cp1252 and Hungarian "ő" in cp1250.
+    The code page under which more high bytes become letters of the partner
+    languages wins; a tie (or cp1250 unable to decode) keeps cp1252. A general
+    detector (charset-normalizer) scored both equal and picked cp1250, turning
+    "Åsa" into "Ĺsa" and "Lefèvre" into "Lefčvre".
+    """
+    counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
+    scores = {}
+    for enc in ("cp1252", "cp1250"):
+        score = 0
+        for byte in np.flatnonzero(counts[0x80:]) + 0x80:
+            try:
+                char = bytes([int(byte)]).decode(enc)
+            except UnicodeDecodeError:
+                score = None  # a byte this code page does not define: not this one
+                break
+            score += int(counts[byte]) if char in _PARTNER_LETTERS else 0
+        scores[enc] = score
+    if scores["cp1250"] is not None and (scores["cp1252"] is None or scores["cp1250"] > scores["cp1252"]):
+        return "cp1250"
+    return "cp1252"  # also for bytes neither defines: the reader then reports an unreadable file
 
 
 def sniff_separator(header_line: str) -> str:
@@ -82,7 +109,9 @@ def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
     for col in table.columns:
         col = col.cast(pa.string()) if col.type != pa.string() else col
         col = pc.utf8_trim_whitespace(col)
-        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        lengths = pc.min_max(pc.utf8_length(col))["min"].as_py()
+        if lengths == 0:  # cells that were empty or only spaces become missing
+            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
         cleaned.append(col)
         valid = pc.is_valid(col)
         keep = valid if keep is None else pc.or_(keep, valid)
@@ -132,27 +161,42 @@ def _parse_csv(data: bytes, path: Path, name: str, encoding: str) -> RawTable:
     sep = sniff_separator(header_line)
     columns = next(csv.reader([header_line], delimiter=sep))
     try:
+        table = None
         if encoding != "utf-16":
-            table = pacsv.read_csv(
-                pa.BufferReader(data),
-                read_options=pacsv.ReadOptions(encoding="utf8" if encoding.startswith("utf-8") else encoding,
-                                               use_threads=True, block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in columns}, strings_can_be_null=False),
-            )
+            try:
+                table = pacsv.read_csv(
+                    pa.BufferReader(data),
+                    read_options=pacsv.ReadOptions(encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                                                   use_threads=True, block_size=1 << 24),
+                    parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={c: pa.string() for c in columns}, strings_can_be_null=True,
+                    null_values=[""], quoted_strings_can_be_null=True),
+                )
+            except pa.ArrowInvalid as exc:
+                short = re.search(r"Expected (\d+) columns, got (\d+)", str(exc))
+                if not short or int(short.group(2)) > int(short.group(1)):
+                    raise  # bad bytes or a row with more cells than the header: unusable
+                # A row with fewer cells than the header (a line of spaces, a short row):
+                # the exact reader below fills the missing cells with empty ones.
+                table = None
+        if table is not None:
             # The fast reader skips blank lines; if it did (or a cell spans lines), row
             # numbers would drift, so re-read with the exact (slower) reader.
             lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1
             if table.num_rows == lines:
                 return RawTable(name, path.name, _clean_arrow(table, first_row=2), encoding, sep)
         if True:
-            df = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
-                             encoding=encoding, skip_blank_lines=False, engine="c")
+            with warnings.catch_warnings():
+                # index_col=False: never take extra cells as an index; a row with more
+                # cells than the header is then a ParserWarning, made an error here.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                                 encoding=encoding, skip_blank_lines=False, engine="c", index_col=False)
             return RawTable(name, path.name, _clean_text_frame(df, first_row=2), encoding, sep)
     except pa.ArrowInvalid:
         raise
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
 
 

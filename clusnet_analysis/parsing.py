@@ -16,20 +16,27 @@ _NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
 _GROUPED_COMMA_DECIMAL = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"    # 1.234,56 (German, Swedish…)
 _GROUPED_DOT_DECIMAL = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"      # 1,234.56 (UK)
 
-# Day-first European forms, ISO first. Hungarian exports write 2010.03.15. (trailing dot).
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y.%m.%d", "%Y/%m/%d", "%d-%m-%Y")
 
 
-def _arrow(s: pd.Series) -> pa.ChunkedArray | pa.Array:
-    arr = s.array
-    if hasattr(arr, "_pa_array"):
-        return arr._pa_array
-    return pa.array(s.astype("str").where(s.notna()), type=pa.string())
+from ._arrow import as_arrow as _arrow  # noqa: E402
+
+
+def _fast_cast(text, to: pa.DataType):
+    """Whole-column cast when every cell is already in canonical form (the common case), else None."""
+    try:
+        return pc.cast(text, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Decimal comma or point, thousands separators, spaces (also non-breaking) allowed."""
     text = _arrow(s)
+    fast = _fast_cast(text, pa.float64())
+    if fast is not None:
+        values = fast.to_numpy(zero_copy_only=False)
+        if np.isfinite(values[~np.isnan(values)]).all() and not pc.any(pc.is_nan(fast)).as_py():
+            return pd.Series(values, index=s.index, dtype="float64"), pd.Series(False, index=s.index)
     text = pc.replace_substring_regex(text, "[\\s\u00a0\u202f']", "")
     has_comma = pc.any(pc.match_substring(text, ",")).as_py()
     if has_comma:
@@ -61,22 +68,51 @@ def _strip_time(text):
     return pc.replace_substring_regex(text, r"\.$", "")
 
 
+# Accepted date shapes (day-first European forms, ISO first). Checked strictly:
+# 31.02.2010 is an error, not 3 March.
+DATE_PATTERNS = (
+    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$",
+    r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$",
+    r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$",
+    r"^(?P<d>\d{1,2})-(?P<m>\d{1,2})-(?P<y>\d{4})$",
+    r"^(?P<y>\d{4})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})$",
+)
+
+
+def _components(text, pattern: str, todo: np.ndarray):
+    parts = pc.extract_regex(text, pattern)
+    ok = pc.is_valid(parts).to_numpy(zero_copy_only=False) & todo
+    if not ok.any():
+        return ok, None, None, None
+    field = lambda name: pc.fill_null(pc.cast(pc.struct_field(parts, name), pa.int64()), 0).to_numpy(zero_copy_only=False)  # noqa: E731
+    return ok, field("y"), field("m"), field("d")
+
+
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    fast = _fast_cast(_arrow(s), pa.date32())   # strict ISO: rejects 2010-02-30
+    if fast is not None:
+        values = fast.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+        return pd.Series(values, index=s.index), pd.Series(False, index=s.index)
     text = _strip_time(_arrow(s))
     present = pc.is_valid(text).to_numpy(zero_copy_only=False)
-    result = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
-    todo = present.copy()
-    text_pd = pd.Series(text.to_pandas().to_numpy(), index=s.index, dtype="str")
-    for fmt in DATE_FORMATS:
-        if not todo.any():
+    values = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[D]")
+    unmatched = present.copy()          # non-empty cells no pattern has recognised yet
+    impossible = np.zeros(len(s), bool)  # right shape, impossible date (31.02.2010)
+    for pattern in DATE_PATTERNS:
+        if not unmatched.any():
             break
-        candidates = text_pd[todo]
-        parsed = pd.to_datetime(candidates, format=fmt, errors="coerce")
-        hit = parsed.notna().to_numpy()
-        idx = np.flatnonzero(todo)[hit]
-        result[idx] = parsed[hit].to_numpy(dtype="datetime64[ns]")
-        todo[idx] = False
-    return pd.Series(result, index=s.index), pd.Series(todo, index=s.index)
+        ok, y, m, d = _components(text, pattern, unmatched)
+        if y is None:
+            continue
+        months = ((y - 1970) * 12 + np.clip(m, 1, 12) - 1).astype("datetime64[M]")
+        first = months.astype("datetime64[D]")
+        days_in_month = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+        valid = ok & (m >= 1) & (m <= 12) & (d >= 1) & (d <= days_in_month)
+        values[valid] = first[valid] + (d[valid] - 1).astype("timedelta64[D]")
+        impossible |= ok & ~valid
+        unmatched &= ~ok
+    bad = unmatched | impossible
+    return pd.Series(values.astype("datetime64[ns]"), index=s.index), pd.Series(bad, index=s.index)
 
 
 def parse_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:

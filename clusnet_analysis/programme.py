@@ -79,6 +79,17 @@ def _get(d: dict, dotted: str, source: Path):
     return cur
 
 
+def _number(value, dotted: str, source: Path, kind=float):
+    """A numeric setting; a wrong value is a ProgrammeError naming the setting, not a traceback."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        what = "a whole number" if kind is int else "a number"
+        raise ProgrammeError(f"{source}: [{dotted}] = {value!r} is not {what}") from exc
+
+
 def _as_date(value, name: str, source: Path) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -100,6 +111,10 @@ def load_programme(path: str | Path | None = None) -> Programme:
         raise ProgrammeError(f"{source}: programme file not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ProgrammeError(f"{source}: not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ProgrammeError(f"{source}: not valid TOML (the file must be saved as UTF-8)") from exc
+    except OSError as exc:  # a folder, no permission…
+        raise ProgrammeError(f"{source}: cannot read programme file ({exc.strerror or exc})") from exc
 
     periods = tuple(
         Period(
@@ -126,7 +141,8 @@ def load_programme(path: str | Path | None = None) -> Programme:
     theme_labels = {t: (labels[i] if i < len(labels) else t.replace("_", " ").capitalize())
                     for i, t in enumerate(themes)}
     categories = tuple(str(c) for c in _get(d, "expenses.categories", source))
-    reference = {str(k): float(v) for k, v in d.get("budget", {}).get("reference_eur", {}).items()}
+    reference = {str(k): _number(v, f"budget.reference_eur.{k}", source)
+                 for k, v in d.get("budget", {}).get("reference_eur", {}).items()}
     unknown_ref = set(reference) - set(categories)
     if unknown_ref:
         raise ProgrammeError(f"{source}: reference costs for unknown categories {sorted(unknown_ref)}")
@@ -139,24 +155,26 @@ def load_programme(path: str | Path | None = None) -> Programme:
         currency=str(d["programme"].get("currency", "EUR")),
         lead_city=d["programme"].get("lead_city"),
         partner_cities=tuple(str(c) for c in _get(d, "participants.partner_cities", source)),
-        officers_per_city=int(_get(d, "participants.officers_per_city", source)),
+        officers_per_city=_number(_get(d, "participants.officers_per_city", source), "participants.officers_per_city",
+                                  source, int),
         eligible_employer_types=eligible,
         known_employer_types=tuple(dict.fromkeys(known + eligible)),
-        max_concurrent_per_city=int(d["participants"].get("max_concurrent_per_city", 1)),
+        max_concurrent_per_city=_number(d["participants"].get("max_concurrent_per_city", 1),
+                                        "participants.max_concurrent_per_city", source, int),
         window_start=_as_date(_get(d, "window.start", source), "window.start", source),
         window_end=_as_date(_get(d, "window.end", source), "window.end", source),
         periods=periods,
-        visit_days=int(_get(d, "visit.days", source)),
-        cap_eur=float(_get(d, "budget.cap_eur", source)),
+        visit_days=_number(_get(d, "visit.days", source), "visit.days", source, int),
+        cap_eur=_number(_get(d, "budget.cap_eur", source), "budget.cap_eur", source),
         reference_eur={c: reference.get(c, 0.0) for c in categories},
         expense_categories=categories,
-        report_max_pages=int(_get(d, "reports.max_pages", source)),
+        report_max_pages=_number(_get(d, "reports.max_pages", source), "reports.max_pages", source, int),
         report_language=str(_get(d, "reports.language", source)),
         agenda_before_visit=bool(d["reports"].get("agenda_before_visit", True)),
         report_required=bool(d["reports"].get("report_required", True)),
         themes=themes,
         theme_labels=theme_labels,
-        phase_threshold=float(d.get("cluster_model", {}).get("threshold", 0.8)),
+        phase_threshold=_number(d.get("cluster_model", {}).get("threshold", 0.8), "cluster_model.threshold", source),
         source_file=source,
         raw=d,
     )

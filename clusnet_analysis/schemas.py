@@ -17,10 +17,9 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 # Shared field definitions.
-Id = partial(pa.Field, unique=True, str_length={"min_value": 1, "max_value": 64},
-             description="identifier, unique in its table")
-Ref = partial(pa.Field, str_length={"min_value": 1, "max_value": 64})
-OptionalRef = partial(pa.Field, nullable=True, str_length={"min_value": 1, "max_value": 64})
+Id = partial(pa.Field, unique=True, description="identifier, unique in its table")
+Ref = partial(pa.Field, description="identifier of a row in another table")
+OptionalRef = partial(pa.Field, nullable=True, description="identifier of a row in another table, or empty")
 Text = partial(pa.Field, nullable=True)
 Currency = partial(pa.Field, str_matches=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR, GBP, HUF, SEK")
 Date = partial(pa.Field, description="date: YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or YYYY.MM.DD")

@@ -1,6 +1,6 @@
 """Derived tables every analysis needs, built from validated tables.
 
-Joins use integer positions (``Index.get_indexer``) and sums use ``np.bincount``
+Joins use integer positions (pyarrow ``index_in``) and sums use ``np.bincount``
 so a million exchanges with five million expense lines convert in about a second.
 """
 from __future__ import annotations
@@ -8,20 +8,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._arrow import as_arrow, positions, str_series as _str_series
 from .privacy import officer_labels
 from .programme import Programme
 
 
-def _take(values: pd.Series, positions: np.ndarray, dtype=None) -> np.ndarray:
-    """values[positions], with missing (-1) positions giving NaN."""
+def _take(values: pd.Series, pos: np.ndarray) -> pd.Series:
+    """values[pos] as a new Series (RangeIndex); positions of -1 give missing values."""
+    missing = pos < 0
+    if values.dtype == "str" or values.dtype == object:
+        idx = pa.array(np.maximum(pos, 0), mask=missing) if missing.any() else pa.array(pos)
+        taken = pc.take(as_arrow(values), idx) if len(values) else pa.nulls(len(pos), pa.string())
+        return _str_series(taken)
     arr = values.to_numpy()
-    if len(arr) == 0:
-        return np.full(len(positions), np.nan, dtype=object)
-    out = arr[np.where(positions >= 0, positions, 0)]
-    if (positions < 0).any():
-        out = out.astype(object) if out.dtype.kind in "OUS" or dtype == "str" else out.astype("float64")
-        out[positions < 0] = np.nan
-    return out
+    out = arr[np.maximum(pos, 0)] if len(arr) else np.zeros(len(pos), dtype=arr.dtype)
+    out = pd.Series(out)
+    return out.where(~missing) if missing.any() else out
 
 
 def assign_periods(dates: pd.Series, programme: Programme) -> pd.Series:
@@ -38,13 +43,14 @@ def exchanges_view(tables: dict[str, pd.DataFrame], programme: Programme,
                    show_names: bool = False) -> pd.DataFrame:
     ex = tables["exchanges"].reset_index(drop=True)
     officers = tables["officers"]
-    pos = pd.Index(officers["officer_id"]).get_indexer(ex["officer_id"])
+    pos = positions(officers["officer_id"], ex["officer_id"])
     labels = officer_labels(officers, show_names)
+    label_pos = positions(pd.Series(labels.index, dtype="str"), ex["officer_id"])
     view = pd.DataFrame({
         "exchange_id": ex["exchange_id"],
         "officer_id": ex["officer_id"],
-        "officer_pseudonym": pd.Series(labels.reindex(ex["officer_id"]).to_numpy(), dtype="str"),
-        "home_city": pd.Series(_take(officers["home_city"], pos, "str"), dtype="str"),
+        "officer_pseudonym": _take(pd.Series(labels.to_numpy(), dtype="str"), label_pos),
+        "home_city": _take(officers["home_city"], pos),
         "host_city": ex["host_city"],
         "start_date": ex["start_date"],
         "end_date": ex["end_date"],
@@ -68,8 +74,8 @@ def _fx_lookup(currency: pd.Series, month_key: np.ndarray, fx: pd.DataFrame) -> 
     fx_codes, line_codes = codes[: len(fx)], codes[len(fx):]
     n = max(len(uniques), 1)
     index = pd.Index(fx_key.to_numpy() * n + fx_codes)
-    positions = index.get_indexer(month_key * n + line_codes) if len(index) else np.full(len(currency), -1)
-    rates = np.where(positions >= 0, fx["units_per_eur"].to_numpy()[np.maximum(positions, 0)]
+    found = index.get_indexer(month_key * n + line_codes) if len(index) else np.full(len(currency), -1)
+    rates = np.where(found >= 0, fx["units_per_eur"].to_numpy()[np.maximum(found, 0)]
                      if len(fx) else np.nan, np.nan)
     return np.where(currency.to_numpy() == "EUR", 1.0, rates)
 
@@ -83,7 +89,7 @@ def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
     """
     view = exchanges_view(tables, programme) if view is None else view
     exp = tables["expenses"].reset_index(drop=True)
-    pos = pd.Index(view["exchange_id"]).get_indexer(exp["exchange_id"])
+    pos = positions(view["exchange_id"], exp["exchange_id"])
     start = view["start_date"]
     ym_ex = (start.dt.year * 100 + start.dt.month).to_numpy()
     month_key = ym_ex[np.maximum(pos, 0)] if len(view) else np.zeros(len(exp), dtype=np.int64)
@@ -102,7 +108,7 @@ def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
         "amount_eur": exp["amount"].to_numpy() / rates,
     })
     for col in ("home_city", "host_city", "period", "status"):
-        out[col] = pd.Series(_take(view[col], pos, "str"), dtype="str")
+        out[col] = _take(view[col], pos)
     out["counted"] = view["counted"].to_numpy()[np.maximum(pos, 0)] & (pos >= 0)
     return out
 
@@ -114,8 +120,8 @@ def exchange_costs(tables: dict[str, pd.DataFrame], programme: Programme,
     expenses = expenses_eur(tables, programme, view) if expenses is None else expenses
     n = len(view)
     cats = list(programme.expense_categories)
-    pos = pd.Index(view["exchange_id"]).get_indexer(expenses["exchange_id"])
-    cat = pd.Index(cats).get_indexer(expenses["category"])
+    pos = positions(view["exchange_id"], expenses["exchange_id"])
+    cat = positions(pd.Series(cats, dtype="str"), expenses["category"])
     ok = (pos >= 0) & (cat >= 0)
     eur = expenses["amount_eur"].to_numpy()
     converted = ok & ~np.isnan(eur)

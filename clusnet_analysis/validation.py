@@ -18,6 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import schemas
+from ._arrow import isin
 from .io import TABLES, RawTable
 from .parsing import PARSERS, WHAT
 from .programme import ClusterModel, Programme
@@ -155,18 +156,16 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[s
     return typed[ordered], errors, missing
 
 
-def _reference_errors(raw_label: str, table: str, df: pd.DataFrame, column: str, allowed: pd.Index | set,
-                      everything: pd.Index | set | None, what: str, nullable: bool) -> pd.DataFrame:
+def _reference_errors(raw_label: str, table: str, df: pd.DataFrame, column: str, allowed,
+                      everything, what: str, nullable: bool) -> pd.DataFrame:
     values = df[column]
-    present = values.notna()
-    ok = values.isin(allowed) if len(allowed) else pd.Series(False, index=df.index)
-    bad = present & ~ok
+    bad = values.notna().to_numpy() & ~isin(values, allowed)
     if not bad.any():
         return pd.DataFrame(columns=ERROR_COLUMNS)
-    rows = bad.index[bad.to_numpy()]
+    rows = df.index[bad]
     vals = values.loc[rows]
     if everything is not None:
-        known_but_rejected = vals.isin(everything)
+        known_but_rejected = isin(vals, everything)
         problems = [f"{what} {v!s} has its own errors (quarantined), so this row cannot be used"
                     if k else f"unknown {what} {v!s}" for v, k in zip(vals, known_but_rejected)]
     else:
@@ -202,7 +201,7 @@ REFERENCES = [
 
 def validate(raw_tables: dict[str, RawTable], programme: Programme, model: ClusterModel) -> ValidationResult:
     valid: dict[str, pd.DataFrame] = {}
-    all_ids: dict[str, pd.Index] = {}
+    all_ids: dict[str, pd.Series] = {}
     errors: list[pd.DataFrame] = []
     quarantine: dict[str, pd.DataFrame] = {}
     rows_read: dict[str, int] = {}
@@ -214,7 +213,7 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
         raw = raw_tables.get(table)
         if raw is None or raw.frame.shape[1] == 0:
             valid[table] = schemas.empty_frame(table)
-            all_ids[table] = pd.Index([])
+            all_ids[table] = pd.Series([], dtype="str")
             rows_read[table] = 0
             if raw is None:
                 notes.append(f"{table}: no file supplied; treated as empty")
@@ -230,7 +229,10 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
             errors[-1]["column"] = missing
             quarantine[table] = raw.frame.assign(problems="table unusable: required column missing")
             valid[table] = schemas.empty_frame(table)
-            all_ids[table] = pd.Index([])
+            # Children then read "exchange X1 has its own errors", not "unknown exchange X1".
+            id_col = schemas.ID_COLUMNS[table]
+            all_ids[table] = (pd.Index(raw.frame[id_col].dropna()) if id_col in raw.frame.columns
+                              else pd.Index([]))
             continue
         skip = set()
         for e in table_errors:
@@ -243,10 +245,10 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
         for t, column, parent, parent_col, what in REFERENCES:
             if t == table:
                 table_errors.append(_reference_errors(raw.label, table, typed, column,
-                                                      pd.Index(valid[parent][parent_col]), all_ids[parent],
+                                                      valid[parent][parent_col], all_ids[parent],
                                                       what, nullable=True))
         id_col = schemas.ID_COLUMNS[table]
-        all_ids[table] = pd.Index(typed[id_col].dropna()) if id_col else pd.Index([])
+        all_ids[table] = typed[id_col].dropna() if id_col else pd.Series([], dtype="str")
         table_errors = [e for e in table_errors if len(e)]
         if table_errors:
             errs = pd.concat(table_errors, ignore_index=True)

@@ -1,0 +1,200 @@
+"""``clusnet``: validate data, write the sample, run the period reports, build figures.
+
+Exit codes: 0 ok (rule findings allowed) · 1 schema errors (validate) or failed
+notebooks (run) · 2 unusable input or bad usage (one clear line, no traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__, config
+
+EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad parameters: refused before anything runs."""
+
+
+def _fail(message: str, code: int = EXIT_UNUSABLE) -> int:
+    print(f"clusnet: error: {message}", file=sys.stderr)
+    return code
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
+
+
+def _check_output_dir(out: Path, data_dir: Path | None, reports_root: Path | None = None) -> Path:
+    """Refuse an output inside the data directory (raw data is immutable) or outside the reports folder."""
+    if data_dir is not None and (_inside(out, data_dir) or _inside(data_dir, out)):
+        raise UsageError(f"output folder {out} overlaps the data directory {data_dir}; raw data is never written")
+    if reports_root is not None and not _inside(out, reports_root):
+        raise UsageError(f"output folder {out} is outside the reports folder {reports_root}")
+    return out
+
+
+def _format_table(df, columns: list[str], limit: int | None = None) -> str:
+    rows = df[columns].head(limit) if limit else df[columns]
+    cells = [[str(c) for c in columns]] + [["" if v is None or v != v else str(v) for v in r]
+                                           for r in rows.itertuples(index=False)]
+    widths = [min(max(len(r[i]) for r in cells), 70) for i in range(len(columns))]
+    lines = []
+    for j, r in enumerate(cells):
+        lines.append("  " + "  ".join(v[:70].ljust(w) for v, w in zip(r, widths)).rstrip())
+        if j == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _hide_personal(df, column_name: str = "column", value: str = "value"):
+    """Blank the value of personal-data cells in an error table."""
+    from .privacy import PERSONAL_COLUMNS
+
+    if len(df) and value in df:
+        df = df.copy()
+        hide = df[column_name].isin(PERSONAL_COLUMNS)
+        df.loc[hide, value] = "(personal data hidden)"
+    return df
+
+
+def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> list[Path]:
+    from .privacy import without_personal_data
+    from .rules import summarise
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def write_csv(df, name):
+        path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        df.to_csv(tmp, index=False, lineterminator="\n")
+        os.replace(tmp, path)
+        written.append(path)
+
+    errors = ds.errors if show_names else _hide_personal(ds.errors)
+    write_csv(errors, "errors.csv")
+    write_csv(ds.findings, "findings.csv")
+    write_csv(summarise(ds.findings), "findings_by_rule.csv")
+    qdir = out_dir / "quarantine"
+    for old in qdir.glob("*.csv") if qdir.is_dir() else []:
+        old.unlink()
+    for table, q in sorted(ds.quarantine.items()):
+        q = q if show_names else without_personal_data(q)
+        write_csv(q.reset_index(), f"quarantine/{table}.csv")
+    summary = {
+        "data_dir": str(ds.data_dir), "synthetic": ds.synthetic, "programme": ds.programme.id,
+        "package_version": __version__, "input_fingerprint": ds.fingerprint,
+        "rows_read": ds.rows_read, "rows_valid": {t: len(df) for t, df in ds.tables.items()},
+        "schema_errors": ds.error_count, "rows_quarantined": ds.quarantined_count,
+        "findings_by_rule": {r: int(n) for r, n in ds.findings["rule_id"].value_counts().sort_index().items()},
+        "contains_personal_data": bool(show_names),
+    }
+    path = out_dir / "summary.json"
+    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    written.append(path)
+    return written
+
+
+def cmd_validate(args) -> int:
+    from .dataset import load
+    from .rules import RULES_BY_ID
+
+    data_dir = Path(args.data)
+    out = _check_output_dir(Path(args.out) if args.out else config.VALIDATION_DIR, data_dir)
+    ds = load(data_dir, args.programme, show_names=args.show_names)
+    print(f"clusnet validate: {data_dir}  (rules: {ds.programme.name}, {Path(ds.programme.source_file).name})")
+    if ds.synthetic:
+        print("  SYNTHETIC SAMPLE DATA - not real programme records")
+    print("Rows read: " + ", ".join(f"{t} {n}" for t, n in ds.rows_read.items() if n or t in ds.files))
+    for note in ds.notes:
+        print(f"  note: {note}")
+    if ds.error_count:
+        print(f"\nSchema errors: {ds.error_count} problem(s); {ds.quarantined_count} row(s) quarantined")
+        shown = ds.errors if args.show_names else _hide_personal(ds.errors)
+        print(_format_table(shown, ["file", "row", "column", "value", "problem"], limit=args.max_errors))
+        if ds.error_count > args.max_errors:
+            print(f"  ... {ds.error_count - args.max_errors} more in {out / 'errors.csv'}")
+    else:
+        print("Schema errors: none")
+    counts = ds.findings["rule_id"].value_counts()
+    print(f"\nRule findings: {len(ds.findings)}")
+    for rule_id in [r for r in RULES_BY_ID if r in counts]:
+        rule = RULES_BY_ID[rule_id]
+        print(f"  {rule.severity:<8} {rule_id:<20} {counts[rule_id]:>6}  {rule.description}")
+    drafts = ds.exchanges.loc[~ds.exchanges["counted"], "exchange_id"].tolist()
+    if drafts:
+        print(f"Drafts listed, not counted in totals: {', '.join(drafts[:20])}" + (" ..." if len(drafts) > 20 else ""))
+    written = write_validation_outputs(ds, out, show_names=args.show_names)
+    print(f"\nWrote {len(written)} file(s) to {out}/ (errors.csv, findings.csv, quarantine/, summary.json)")
+    return EXIT_INVALID if ds.error_count else EXIT_OK
+
+
+def cmd_sample(args) -> int:
+    from .sample import write_sample
+
+    if args.scale < 1:
+        raise UsageError("--scale must be 1 or more")
+    paths = write_sample(Path(args.out), scale=args.scale, seed=args.seed)
+    print(f"Wrote synthetic sample (scale {args.scale}, seed {args.seed}) to {args.out}: "
+          + ", ".join(p.name for p in paths))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clusnet", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"clusnet_analysis {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a data directory: schema errors and programme-rule findings")
+    v.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
+    v.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml or CLUSNET)")
+    v.add_argument("--out", default=None, help=f"output folder (default: {config.VALIDATION_DIR})")
+    v.add_argument("--max-errors", type=int, default=50, help="errors printed (all are written)")
+    v.add_argument("--show-names", action="store_true", help="internal use: keep officer names in outputs")
+    v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("sample", help="write the synthetic sample data")
+    s.add_argument("--out", required=True, help="folder to write the CSV files into")
+    s.add_argument("--scale", type=int, default=1, help="N times more exchanges (for benchmarks)")
+    s.add_argument("--seed", type=int, default=2009)
+    s.set_defaults(func=cmd_sample)
+
+    _add_run_commands(sub)
+    return parser
+
+
+def _add_run_commands(sub) -> None:
+    try:
+        from . import runner
+    except ImportError:
+        return
+    runner.add_commands(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .io import InputError
+    from .programme import ProgrammeError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_UNUSABLE)
+    except (InputError, ProgrammeError) as exc:
+        return _fail(str(exc), EXIT_UNUSABLE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""One call from a data directory to everything the analyses need.
+
+``load(data_dir)`` reads and validates the tables, builds the derived tables
+(exchanges view, expenses in EUR, per-exchange costs) and checks the programme
+rules. The result is cached by content (input files, programme file, package
+code), so notebooks that all load the same data pay for it once. The cache lives
+outside the data directory: raw data is never written.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, config
+from .io import InputError
+from .programme import ClusterModel, Programme, load_cluster_model, load_programme
+
+CACHE_FORMAT = 1
+
+
+@dataclass
+class Dataset:
+    data_dir: Path
+    programme: Programme
+    model: ClusterModel
+    tables: dict[str, pd.DataFrame]      # valid rows only, typed
+    errors: pd.DataFrame                 # schema errors (file, row, column, value, problem)
+    quarantine: dict[str, pd.DataFrame]  # rejected rows with their problems
+    rows_read: dict[str, int]
+    files: dict[str, str]
+    notes: list[str]
+    exchanges: pd.DataFrame              # exchanges view (pseudonyms, home city, period…)
+    expenses: pd.DataFrame               # expense lines in EUR
+    costs: pd.DataFrame                  # one row per exchange, EUR per category
+    findings: pd.DataFrame               # programme-rule findings
+    synthetic: bool
+    provenance: dict = field(default_factory=dict)
+    show_names: bool = False
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
+    @property
+    def quarantined_count(self) -> int:
+        return int(sum(len(q) for q in self.quarantine.values()))
+
+    @property
+    def fingerprint(self) -> str:
+        return self.provenance.get("fingerprint", "")
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    def provenance_line(self, **parameters) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in sorted(parameters.items()))
+        return (f"input {self.fingerprint} · clusnet_analysis {__version__} · rules {self.programme.id}"
+                + (f" · {params}" if params else "") + (" · SYNTHETIC SAMPLE DATA" if self.synthetic else ""))
+
+
+def _cache_path(data_dir: Path, programme_file: Path, show_names: bool) -> tuple[Path, dict]:
+    from .provenance import code_fingerprint, input_fingerprint
+
+    fp = input_fingerprint(data_dir, programme_file)
+    key = hashlib.sha256(f"{CACHE_FORMAT}|{fp['fingerprint']}|{code_fingerprint()}|{show_names}".encode()).hexdigest()[:24]
+    return config.CACHE_DIR / "datasets" / f"{key}.pickle", fp
+
+
+def build(data_dir: str | Path, programme_file: str | Path | None = None, show_names: bool = False,
+          provenance: dict | None = None) -> Dataset:
+    """Read, validate, derive and check, without any cache."""
+    from .io import read_inputs
+    from .programme import programme_file_for
+    from .rules import check_rules
+    from .transforms import exchange_costs, exchanges_view, expenses_eur
+    from .validation import validate
+
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(f"{data_dir}: no such data directory")
+    programme_file = Path(programme_file) if programme_file else programme_file_for(data_dir)
+    programme = load_programme(programme_file)
+    model = load_cluster_model()
+    result = validate(read_inputs(data_dir), programme, model)  # raw text frames are freed here
+    view = exchanges_view(result.tables, programme, show_names=show_names)
+    expenses = expenses_eur(result.tables, programme, view)
+    costs = exchange_costs(result.tables, programme, view, expenses)
+    findings = check_rules(result.tables, programme, view, expenses, costs)
+    return Dataset(
+        data_dir=data_dir, programme=programme, model=model, tables=result.tables, errors=result.errors,
+        quarantine=result.quarantine, rows_read=result.rows_read, files=result.files, notes=result.notes,
+        exchanges=view, expenses=expenses, costs=costs, findings=findings,
+        synthetic=(data_dir / config.SYNTHETIC_MARKER).is_file(), provenance=provenance or {},
+        show_names=show_names,
+    )
+
+
+def load(data_dir: str | Path | None = None, programme_file: str | Path | None = None, *,
+         show_names: bool = False, use_cache: bool = True) -> Dataset:
+    """The dataset for a data directory (default: the bundled synthetic sample)."""
+    data_dir = Path(data_dir) if data_dir is not None else config.SAMPLE_DATA_DIR
+    if not data_dir.is_dir():
+        raise InputError(f"{data_dir}: no such data directory")
+    from .programme import programme_file_for
+
+    programme_file = Path(programme_file) if programme_file else programme_file_for(data_dir)
+    path, fp = _cache_path(data_dir, programme_file, show_names)
+    if use_cache and path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                ds = pickle.load(fh)
+            ds.data_dir = data_dir
+            return ds
+        except Exception:  # a stale or truncated cache is rebuilt, never trusted
+            pass
+    ds = build(data_dir, programme_file, show_names=show_names, provenance=fp)
+    if use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache location only costs speed
+    return ds

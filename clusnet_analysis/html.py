@@ -1,0 +1,191 @@
+"""HTML pages of the report folder: executed notebooks rendered without code, and index pages.
+
+Every string that comes from data, file names or notebooks passes through
+`html.escape` before it reaches a page. Index pages carry no timestamps and list
+things in a fixed order, so rebuilding them from the same reports gives the same
+bytes. nbconvert is imported only inside `render_report_html`: building an index
+must stay cheap.
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# Cell tags notebook authors can use to keep scaffolding out of the HTML report.
+REMOVE_CELL_TAGS = ("remove-cell", "remove_cell")
+REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output", "hide-output")
+
+# The stock "lab" template loads require.js, MathJax and mermaid from CDNs. Reports
+# must open on an offline laptop (and leak no reader's IP to a CDN), so this
+# template drops those script blocks; everything else (CSS, images) is inlined.
+_OFFLINE_TEMPLATE_NAME = "clusnet_offline.html.j2"
+_OFFLINE_TEMPLATE = """\
+{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
+
+
+def notebook_title(notebook: Mapping, fallback: str) -> str:
+    """Text of the first markdown heading in the notebook, or `fallback`."""
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):  # on-disk notebooks may keep source as lines
+            source = "".join(source)
+        for line in source.splitlines():
+            match = _HEADING.match(line)
+            if match:
+                return match.group("text")
+    return fallback
+
+
+def render_report_html(notebook, title: str, resources_dir: str | Path | None = None) -> str:
+    """Executed notebook -> standalone HTML: outputs and prose only, no code, no prompts.
+
+    Figures are already base64 PNG/SVG in the outputs; markdown images are embedded too,
+    so the page is one self-contained file. Text outputs keep nbconvert's escaping.
+    """
+    import copy
+
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    notebook = copy.deepcopy(notebook)
+    notebook.metadata["title"] = title  # the template escapes it into <title>
+    for cell in notebook.cells:
+        # papermill gives its injected cell a random id; a fixed one keeps the HTML reproducible
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "papermill-injected-parameters"
+
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({_OFFLINE_TEMPLATE_NAME: _OFFLINE_TEMPLATE})],
+        template_file=_OFFLINE_TEMPLATE_NAME,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(
+            remove_cell_tags=set(REMOVE_CELL_TAGS),
+            remove_all_outputs_tags=set(REMOVE_OUTPUT_TAGS),
+        ),
+        enabled=True,
+    )
+    resources = {"metadata": {"path": str(resources_dir)}} if resources_dir else None
+    body, _ = exporter.from_notebook_node(notebook, resources=resources)
+    return body
+
+
+# ---------------------------------------------------------------- index pages
+
+@dataclass(frozen=True)
+class ReportLink:
+    """One notebook's line on a period index page."""
+
+    notebook: str  # "03_budget"
+    title: str
+    status: str  # ok | stale | failed | missing
+    href: str | None = None  # the report's HTML, relative to the period folder
+    failed_href: str | None = None  # the kept failed notebook, for debugging
+
+
+@dataclass(frozen=True)
+class PeriodLink:
+    """One period's line on the top index page."""
+
+    period: str
+    label: str
+    href: str  # the period's index.html, relative to the reports folder
+    reports: int
+    problems: int  # failed, stale or missing reports
+
+
+_STATUS_TEXT = {
+    "ok": "",
+    "stale": "out of date: inputs changed since this report was built",
+    "failed": "FAILED: no report, the notebook stopped with an error",
+    "missing": "not built yet",
+}
+
+_CSS = """\
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; line-height: 1.5; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+.banner { border: 3px solid #D55E00; background: #fff3e8; color: #7a2e00; font-weight: bold;
+          font-size: 1.15rem; padding: 0.8rem 1rem; margin: 1rem 0; }
+ul.reports { list-style: none; padding: 0; }
+ul.reports li { padding: 0.45rem 0; border-bottom: 1px solid #e5e5e5; }
+.name { color: #666; font-size: 0.85rem; margin-left: 0.5rem; }
+.problem { color: #a33b00; font-weight: bold; }
+nav { font-size: 0.9rem; margin-bottom: 1rem; }
+"""
+
+
+def _page(title: str, body_lines: Sequence[str], banner: str | None) -> str:
+    """Whole page; `title` and `banner` are escaped here, body lines must already be safe."""
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title>",
+        f"<style>\n{_CSS}</style>",
+        "</head>",
+        "<body>",
+    ]
+    if banner:
+        lines.append(f'<div class="banner" role="note">{html.escape(banner)}</div>')
+    lines.extend(body_lines)
+    lines.extend(["</body>", "</html>", ""])
+    return "\n".join(lines)
+
+
+def period_index_html(period: str, reports: Sequence[ReportLink], banner: str | None = None,
+                      label: str | None = None, site_title: str = "CLUSNET reports") -> str:
+    """Index of one period's reports, in notebook order."""
+    heading = f"{site_title} – {label or period}"
+    body = ['<nav><a href="../index.html">All periods</a></nav>', f"<h1>{html.escape(heading)}</h1>"]
+    body.append('<ul class="reports">')
+    for report in reports:
+        name = f'<span class="name">{html.escape(report.notebook)}</span>'
+        if report.href and report.status in ("ok", "stale"):
+            text = f'<a href="{html.escape(report.href)}">{html.escape(report.title)}</a>'
+        else:
+            text = html.escape(report.title)
+        problem = _STATUS_TEXT.get(report.status, report.status)
+        if problem:
+            text += f' <span class="problem">– {html.escape(problem)}</span>'
+        if report.failed_href:
+            text += f' (<a href="{html.escape(report.failed_href)}">failed notebook</a>)'
+        body.append(f"<li>{text}{name}</li>")
+    body.append("</ul>")
+    return _page(heading, body, banner)
+
+
+def top_index_html(periods: Sequence[PeriodLink], banner: str | None = None,
+                   site_title: str = "CLUSNET reports") -> str:
+    """Index of all periods that have reports."""
+    body = [f"<h1>{html.escape(site_title)}</h1>", '<ul class="reports">']
+    for period in periods:
+        count = f"{period.reports} report{'s' if period.reports != 1 else ''}"
+        text = f'<a href="{html.escape(period.href)}">{html.escape(period.label)}</a> – {count}'
+        if period.problems:
+            text += f' <span class="problem">– {period.problems} not up to date or failed</span>'
+        body.append(f"<li>{text}</li>")
+    body.append("</ul>")
+    if not periods:
+        body.append("<p>No reports yet.</p>")
+    return _page(site_title, body, banner)

@@ -1,0 +1,154 @@
+"""``clusnet run`` and ``clusnet figures``: the period reports and the final figures.
+
+Parameters are checked before anything runs (unknown period, unknown notebook
+parameter, output outside the reports folder: refused with one line, exit 2).
+Data with schema errors is refused (exit 1) unless ``--allow-invalid``; rule
+findings never block.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from . import config
+from .cli import EXIT_INVALID, EXIT_OK, UsageError, _format_table, _hide_personal
+
+RESERVED_PARAMETERS = {"period", "data_dir", "headline_path", "show_names", "allow_invalid"}
+
+
+def _parse_params(items: list[str]) -> dict:
+    params = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UsageError(f"--param needs NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        name = name.strip()
+        if name in RESERVED_PARAMETERS:
+            raise UsageError(f"--param {name} is set by clusnet run itself; use its own option")
+        low = value.strip().lower()
+        if low in ("true", "false"):
+            params[name] = low == "true"
+        else:
+            try:
+                params[name] = int(value)
+            except ValueError:
+                try:
+                    params[name] = float(value)
+                except ValueError:
+                    params[name] = value
+    return params
+
+
+def _periods(requested: str, programme) -> list[str]:
+    from .analysis.periods import period_order
+
+    choices = period_order(programme)
+    if requested == "all":
+        return choices
+    if requested not in choices:
+        raise UsageError(f"unknown period {requested!r}; choose one of: {', '.join(choices)}, all")
+    return [requested]
+
+
+def _reports_root() -> Path:
+    root = config.REPORTS_DIR.resolve()
+    data = config.DATA_DIR.resolve()
+    if root.is_relative_to(data):
+        raise UsageError(f"reports folder {root} is inside the data folder {data}; raw data is never written")
+    return root
+
+
+def _gate(ds, allow_invalid: bool, show_names: bool) -> str | None:
+    """Refuse invalid data unless allowed; returns the banner for the index pages."""
+    if ds.error_count and not allow_invalid:
+        shown = ds.errors if show_names else _hide_personal(ds.errors)
+        print(f"Schema errors: {ds.error_count} problem(s) in {ds.data_dir}; nothing was built.", file=sys.stderr)
+        print(_format_table(shown, ["file", "row", "column", "value", "problem"], limit=20), file=sys.stderr)
+        print("Fix the data, or build from the valid rows with --allow-invalid.", file=sys.stderr)
+        return None
+    parts = []
+    if ds.synthetic:
+        parts.append("SYNTHETIC SAMPLE DATA: not real programme records")
+    if ds.error_count:
+        parts.append(f"INCOMPLETE DATA: {ds.quarantined_count} row(s) with schema errors excluded (--allow-invalid)")
+    if show_names:
+        parts.append("CONTAINS PERSONAL DATA (officer names): internal use only")
+    return " · ".join(parts) if parts else ""
+
+
+def cmd_run(args) -> int:
+    from .analysis.periods import period_label
+    from .batch import BatchUsageError, run_batch
+    from .dataset import load
+
+    data_dir = Path(args.data)
+    if not data_dir.is_dir():
+        raise UsageError(f"{data_dir}: no such data directory")
+    reports = _reports_root()
+    params = _parse_params(args.param)
+    ds = load(data_dir, show_names=args.show_names)
+    periods = _periods(args.period, ds.programme)
+    banner = _gate(ds, args.allow_invalid, args.show_names)
+    if banner is None:
+        return EXIT_INVALID
+    jobs = args.jobs or os.cpu_count() or 1
+    print(f"clusnet run: {', '.join(periods)} from {data_dir} into {reports}/ ({jobs} job(s))")
+    try:
+        result = run_batch(
+            periods, data_dir, config.NOTEBOOKS_DIR, reports, jobs=jobs, force=args.force,
+            parameters={"show_names": bool(args.show_names), "allow_invalid": bool(args.allow_invalid), **params},
+            on_progress=lambda msg: print("  " + msg, flush=True),
+            banner=banner or None,
+            period_labels={p: period_label(ds.programme, p) for p in periods},
+        )
+    except BatchUsageError as exc:
+        raise UsageError(str(exc)) from exc
+    print(result.summary())
+    if result.failed:
+        print(f"{len(result.failed)} report(s) failed; the others were built. See the .FAILED.ipynb files.",
+              file=sys.stderr)
+        return EXIT_INVALID
+    print(f"Open {reports / 'index.html'}")
+    return EXIT_OK
+
+
+def cmd_figures(args) -> int:
+    from .dataset import load
+    from .figures import build_figures
+
+    data_dir = Path(args.data)
+    if not data_dir.is_dir():
+        raise UsageError(f"{data_dir}: no such data directory")
+    out = _reports_root() / "figures"
+    ds = load(data_dir, show_names=args.show_names)
+    _periods(args.period, ds.programme)
+    if args.period == "all":
+        raise UsageError("figures are built for one period (default: final)")
+    if _gate(ds, args.allow_invalid, args.show_names) is None:
+        return EXIT_INVALID
+    written = build_figures(data_dir, out, show_names=args.show_names, period=args.period,
+                            allow_invalid=args.allow_invalid)
+    print(f"Wrote {len(written)} figure file(s) to {out}/ (PNG 200 dpi + SVG, manifest.json)")
+    return EXIT_OK
+
+
+def add_commands(sub) -> None:
+    r = sub.add_parser("run", help="build the period reports (papermill + HTML)")
+    r.add_argument("--period", default="all", help="S3, S4, S5, final or all (default: all)")
+    r.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
+    r.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: number of cores)")
+    r.add_argument("--force", action="store_true", help="rebuild even when outputs are up to date")
+    r.add_argument("--allow-invalid", action="store_true",
+                   help="build from the valid rows when the data has schema errors (reports say so)")
+    r.add_argument("--show-names", action="store_true", help="internal use: show officer names (marked)")
+    r.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="extra notebook parameter (must be declared by every notebook)")
+    r.set_defaults(func=cmd_run)
+
+    f = sub.add_parser("figures", help="build the final report's figures into reports/figures/")
+    f.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
+    f.add_argument("--period", default="final", help="period the figures cover (default: final)")
+    f.add_argument("--allow-invalid", action="store_true", help="build from the valid rows despite schema errors")
+    f.add_argument("--show-names", action="store_true", help="internal use: officer names (marked)")
+    f.set_defaults(func=cmd_figures)

@@ -1,0 +1,308 @@
+"""Budget analyses and figures on hand-made expense lines and exchange costs.
+
+Four partner cities, 3 officers each, cap 1,550 EUR per exchange; reference per
+exchange travel 600, accommodation 600, meals 250, local transport 100,
+insurance 0, other 0 (CLUSNET rules). So:
+city allocation = 3 x 1550 = 4650; programme budget = 12 x 1550 = 18600;
+category budget = reference x 12 (travel 7200, accommodation 7200, meals 3000,
+local transport 1200, insurance 0, other 0).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from clusnet_analysis.analysis import budget
+from clusnet_analysis.plots.budget import budget_by_category_figure, budget_by_city_figure
+from clusnet_analysis.plots.style import save_figure
+from clusnet_analysis.programme import load_programme
+
+CITIES = ["LYO", "BCN", "MUC", "GOT"]
+CATEGORIES = ["travel", "accommodation", "meals", "local_transport", "insurance", "other"]
+
+# exchange_id, home, host, period, status, duration_days
+EXCHANGES = [
+    ("E1", "LYO", "BCN", "S3", "validated", 5),
+    ("E2", "LYO", "MUC", "S3", "validated", 5),
+    ("E3", "BCN", "LYO", "S4", "submitted", 5),
+    ("E4", "MUC", "GOT", "S5", "validated", 4),
+    ("E5", "GOT", "LYO", "S5", "draft", 5),       # draft: never counted
+    ("E6", "BCN", "MUC", None, "validated", 5),   # outside every period: only in "final"
+    ("E7", "GOT", "BCN", "S4", "submitted", 5),   # no expense lines yet
+]
+# expense_id, exchange_id, category, amount_eur (NaN = no FX rate)
+LINES = [
+    ("X1", "E1", "travel", 500.0), ("X2", "E1", "accommodation", 600.0),
+    ("X3", "E1", "meals", 250.0), ("X4", "E1", "local_transport", 100.0),          # E1 = 1450
+    ("X5", "E2", "travel", 700.0), ("X6", "E2", "accommodation", 700.0),
+    ("X7", "E2", "meals", 200.0), ("X8", "E2", "local_transport", 50.0),           # E2 = 1650 (over cap)
+    ("X9", "E3", "travel", 400.0), ("X10", "E3", "accommodation", 500.0),
+    ("X11", "E3", "meals", 150.0), ("X12", "E3", "other", np.nan),                 # E3 = 1050 + 1 unconverted
+    ("X13", "E4", "travel", 300.0), ("X14", "E4", "accommodation", 480.0),
+    ("X15", "E4", "meals", 120.0), ("X16", "E4", "local_transport", 100.0),        # E4 = 1000
+    ("X17", "E5", "travel", 900.0),                                                # draft
+    ("X18", "E6", "travel", 200.0), ("X19", "E6", "accommodation", 300.0),         # E6 = 500
+]
+
+
+@pytest.fixture
+def programme():
+    return dataclasses.replace(load_programme(), partner_cities=tuple(CITIES))
+
+
+@pytest.fixture
+def exchanges():
+    df = pd.DataFrame(EXCHANGES, columns=["exchange_id", "home_city", "host_city", "period", "status",
+                                          "duration_days"])
+    df["duration_days"] = df["duration_days"].astype("Int64")
+    df["counted"] = df["status"] != "draft"
+    return df
+
+
+@pytest.fixture
+def expenses_eur(exchanges):
+    lines = pd.DataFrame(LINES, columns=["expense_id", "exchange_id", "category", "amount_eur"])
+    return lines.merge(exchanges[["exchange_id", "home_city", "host_city", "period", "status", "counted"]],
+                       on="exchange_id", how="left")
+
+
+@pytest.fixture
+def exchange_costs(exchanges, expenses_eur):
+    # Built the way the contract describes: one row per exchange, one EUR column per category.
+    wide = expenses_eur.pivot_table(index="exchange_id", columns="category", values="amount_eur",
+                                    aggfunc="sum").reindex(columns=CATEGORIES)
+    costs = exchanges.merge(wide, left_on="exchange_id", right_index=True, how="left")
+    costs[CATEGORIES] = costs[CATEGORIES].fillna(0.0)
+    costs["total_eur"] = costs[CATEGORIES].sum(axis=1)
+    unconverted = expenses_eur["amount_eur"].isna().groupby(expenses_eur["exchange_id"]).sum()
+    costs["unconverted_lines"] = costs["exchange_id"].map(unconverted).fillna(0).astype("Int64")
+    return costs
+
+
+def test_fixture_totals(exchange_costs):
+    assert exchange_costs.set_index("exchange_id")["total_eur"].to_dict() == {
+        "E1": 1450, "E2": 1650, "E3": 1050, "E4": 1000, "E5": 900, "E6": 500, "E7": 0}
+
+
+# ---------------------------------------------------------------- per exchange
+def test_exchange_budget_check(exchange_costs, programme):
+    check = budget.exchange_budget_check(exchange_costs, programme)
+    assert check["exchange_id"].tolist() == ["E1", "E2", "E3", "E4", "E6", "E7"]  # E5 is a draft
+    assert check["total_eur"].tolist() == [1450, 1650, 1050, 1000, 500, 0]
+    assert check["difference_from_reference_eur"].tolist() == [-100, 100, -500, -550, -1050, -1550]
+    assert check["headroom_eur"].tolist() == [100, -100, 500, 550, 1050, 1550]
+    assert check["overrun_eur"].tolist() == [0, 100, 0, 0, 0, 0]
+    assert check["over_cap"].tolist() == [False, True, False, False, False, False]
+    assert check["unconverted_lines"].tolist() == [0, 0, 1, 0, 0, 0]
+    assert set(check["cap_eur"]) == {1550.0} and set(check["reference_eur"]) == {1550.0}
+
+
+# ---------------------------------------------------------------- per category
+def test_category_vs_reference(expenses_eur, programme):
+    table = budget.category_vs_reference(expenses_eur, programme)
+    assert table["category"].tolist() == [*CATEGORIES, "total"]
+    # 5 counted exchanges with lines: E1, E2, E3, E4, E6 (E7 has none, E5 is a draft)
+    assert set(table["exchanges"]) == {5}
+    # travel 500+700+400+300+200 = 2100; accommodation 600+700+500+480+300 = 2580;
+    # meals 250+200+150+120 = 720; local 100+50+100 = 250; other: one line without rate
+    assert table["total_eur"].tolist() == [2100, 2580, 720, 250, 0, 0, 5650]
+    assert table["lines"].tolist() == [5, 5, 4, 3, 0, 1, 18]
+    assert table["unconverted_lines"].tolist() == [0, 0, 0, 0, 0, 1, 1]
+    assert table["mean_per_exchange_eur"].tolist() == pytest.approx([420, 516, 144, 50, 0, 0, 1130])
+    assert table["reference_eur"].tolist() == [600, 600, 250, 100, 0, 0, 1550]
+    assert table["difference_eur"].tolist() == pytest.approx([-180, -84, -106, -50, 0, 0, -420])
+    pct = table["pct_of_reference"].tolist()
+    assert pct[:4] == pytest.approx([70.0, 86.0, 57.6, 50.0])
+    assert np.isnan(pct[4]) and np.isnan(pct[5])        # no reference amount for insurance/other
+    assert pct[6] == pytest.approx(100 * 1130 / 1550)
+    assert set(table["cap_eur"]) == {1550.0}
+
+
+def test_category_vs_reference_without_total(expenses_eur, programme):
+    table = budget.category_vs_reference(expenses_eur, programme, total=False)
+    assert table["category"].tolist() == CATEGORIES
+
+
+# ---------------------------------------------------------------- per city and programme
+def test_city_vs_allocation(exchange_costs, programme):
+    table = budget.city_vs_allocation(exchange_costs, programme)
+    assert table.columns.tolist() == ["home_city", "exchanges", "budget_eur", "spent_eur", "remaining_eur",
+                                      "pct_of_budget", "mean_per_exchange_eur", "exchanges_over_cap",
+                                      "unconverted_lines"]
+    assert table["home_city"].tolist() == [*CITIES, "total"]
+    # LYO E1+E2 = 3100; BCN E3+E6 = 1550; MUC E4 = 1000; GOT E7 = 0 (E5 draft)
+    assert table["exchanges"].tolist() == [2, 2, 1, 1, 6]
+    assert table["budget_eur"].tolist() == [4650, 4650, 4650, 4650, 18600]
+    assert table["spent_eur"].tolist() == [3100, 1550, 1000, 0, 5650]
+    assert table["remaining_eur"].tolist() == [1550, 3100, 3650, 4650, 12950]
+    assert table["pct_of_budget"].tolist() == pytest.approx(
+        [100 * 3100 / 4650, 100 * 1550 / 4650, 100 * 1000 / 4650, 0.0, 100 * 5650 / 18600])
+    assert table["mean_per_exchange_eur"].tolist() == pytest.approx([1550, 775, 1000, 0, 5650 / 6])
+    assert table["exchanges_over_cap"].tolist() == [1, 0, 0, 0, 1]
+    assert table["unconverted_lines"].tolist() == [0, 1, 0, 0, 1]
+
+
+def test_programme_total(exchange_costs, programme):
+    row = budget.programme_total(exchange_costs, programme).iloc[0].to_dict()
+    assert row == pytest.approx({
+        "exchanges": 6, "planned_exchanges": 12, "budget_eur": 18600, "spent_eur": 5650,
+        "remaining_eur": 12950, "pct_of_budget": 100 * 5650 / 18600, "mean_per_exchange_eur": 5650 / 6,
+        "reference_per_exchange_eur": 1550, "cap_per_exchange_eur": 1550, "exchanges_over_cap": 1,
+        "overrun_eur": 100, "unconverted_lines": 1})
+
+
+# ---------------------------------------------------------------- Interreg tables
+COLUMNS = ["budget_eur", "previously_reported_eur", "this_period_eur", "total_so_far_eur", "pct_of_budget",
+           "remaining_eur", "outside_periods_eur", "unconverted_lines"]
+
+
+def test_interreg_by_category_s4(expenses_eur, programme):
+    table = budget.interreg_table(expenses_eur, programme, "S4")
+    assert table.columns.tolist() == ["category", *COLUMNS]
+    assert table["category"].tolist() == [*CATEGORIES, "total"]
+    assert table["budget_eur"].tolist() == [7200, 7200, 3000, 1200, 0, 0, 18600]
+    # previously = S3 (E1 + E2); this period = S4 (E3; E7 has no lines)
+    assert table["previously_reported_eur"].tolist() == [1200, 1300, 450, 150, 0, 0, 3100]
+    assert table["this_period_eur"].tolist() == [400, 500, 150, 0, 0, 0, 1050]
+    assert table["total_so_far_eur"].tolist() == [1600, 1800, 600, 150, 0, 0, 4150]
+    pct = table["pct_of_budget"].tolist()
+    assert pct[:4] == pytest.approx([100 * 1600 / 7200, 25.0, 20.0, 12.5])
+    assert np.isnan(pct[4]) and np.isnan(pct[5])
+    assert pct[6] == pytest.approx(100 * 4150 / 18600)
+    assert table["remaining_eur"].tolist() == [5600, 5400, 2400, 1050, 0, 0, 14450]
+    assert table["outside_periods_eur"].tolist() == [0] * 7
+    assert table["unconverted_lines"].tolist() == [0, 0, 0, 0, 0, 1, 1]   # X12 (E3, other)
+
+
+def test_interreg_by_category_s3_has_nothing_previous(expenses_eur, programme):
+    table = budget.interreg_table(expenses_eur, programme, "S3", total=False)
+    assert table["previously_reported_eur"].tolist() == [0] * 6
+    assert table["this_period_eur"].tolist() == [1200, 1300, 450, 150, 0, 0]
+    assert table["total_so_far_eur"].tolist() == [1200, 1300, 450, 150, 0, 0]
+    assert table["unconverted_lines"].tolist() == [0] * 6
+
+
+def test_interreg_final(expenses_eur, programme):
+    table = budget.interreg_table(expenses_eur, programme, "final")
+    # previously = S3 + S4; this period = S5 (E4); total = everything counted incl. E6 (no period)
+    assert table["previously_reported_eur"].tolist() == [1600, 1800, 600, 150, 0, 0, 4150]
+    assert table["this_period_eur"].tolist() == [300, 480, 120, 100, 0, 0, 1000]
+    assert table["outside_periods_eur"].tolist() == [200, 300, 0, 0, 0, 0, 500]
+    assert table["total_so_far_eur"].tolist() == [2100, 2580, 720, 250, 0, 0, 5650]
+    # total so far = previously + this period + outside periods
+    assert (table["previously_reported_eur"] + table["this_period_eur"] + table["outside_periods_eur"]
+            == table["total_so_far_eur"]).all()
+
+
+def test_interreg_by_home_city_s5(expenses_eur, programme):
+    table = budget.interreg_table(expenses_eur, programme, "S5", by="home_city")
+    assert table.columns.tolist() == ["home_city", *COLUMNS]
+    assert table["home_city"].tolist() == [*CITIES, "total"]
+    assert table["budget_eur"].tolist() == [4650] * 4 + [18600]
+    # previously = S3 + S4: LYO E1+E2 = 3100, BCN E3 = 1050; this = S5: MUC E4 = 1000 (GOT's E5 is a draft)
+    assert table["previously_reported_eur"].tolist() == [3100, 1050, 0, 0, 4150]
+    assert table["this_period_eur"].tolist() == [0, 0, 1000, 0, 1000]
+    # E6 (BCN, outside every period) is not in S5's cumulative total
+    assert table["total_so_far_eur"].tolist() == [3100, 1050, 1000, 0, 5150]
+    assert table["remaining_eur"].tolist() == [1550, 3600, 3650, 4650, 13450]
+    assert table["pct_of_budget"].tolist() == pytest.approx(
+        [100 * 3100 / 4650, 100 * 1050 / 4650, 100 * 1000 / 4650, 0.0, 100 * 5150 / 18600])
+    assert table["unconverted_lines"].tolist() == [0, 1, 0, 0, 1]
+
+
+def test_interreg_bad_arguments(expenses_eur, programme):
+    with pytest.raises(ValueError, match=r"unknown reporting period 'S9'; choose one of: S3, S4, S5, final"):
+        budget.interreg_table(expenses_eur, programme, "S9")
+    with pytest.raises(ValueError, match="by must be 'category' or 'home_city'"):
+        budget.interreg_table(expenses_eur, programme, "S3", by="host_city")
+
+
+# ---------------------------------------------------------------- cost level
+def test_exchange_daily_costs(exchange_costs):
+    daily = budget.exchange_daily_costs(exchange_costs)
+    assert daily["exchange_id"].tolist() == ["E1", "E2", "E3", "E4", "E6", "E7"]
+    # E1 1450/5, E2 1650/5, E3 1050/5, E4 1000/4, E6 500/5, E7 0/5
+    assert daily["daily_cost_eur"].tolist() == pytest.approx([290, 330, 210, 250, 100, 0])
+    assert daily["used"].tolist() == [True, True, False, True, True, False]
+    assert daily["excluded_because"].fillna("").tolist() == [
+        "", "", "lines without exchange rate", "", "", "no costs reported"]
+
+
+def test_cost_level_by_host(exchange_costs, programme):
+    table = budget.cost_level_by_host(exchange_costs, programme)
+    assert table.columns.tolist() == ["host_city", "exchanges_used", "exchanges_excluded", "median_daily_cost_eur",
+                                      "programme_median_daily_cost_eur", "relative_to_programme"]
+    assert table["host_city"].tolist() == CITIES
+    # used: BCN 290 (E1), MUC 330 (E2) and 100 (E6), GOT 250 (E4); programme median of
+    # [100, 250, 290, 330] = (250 + 290) / 2 = 270. LYO's only exchange (E3) has an unconverted line.
+    assert table["exchanges_used"].tolist() == [0, 1, 2, 1]
+    assert table["exchanges_excluded"].tolist() == [1, 1, 0, 0]
+    assert set(table["programme_median_daily_cost_eur"]) == {270.0}
+    medians = table["median_daily_cost_eur"].tolist()
+    assert np.isnan(medians[0]) and medians[1:] == pytest.approx([290, 215, 250])
+    relative = table["relative_to_programme"].tolist()
+    assert np.isnan(relative[0]) and relative[1:] == pytest.approx([290 / 270, 215 / 270, 250 / 270])
+
+
+def test_cost_level_without_travel(exchange_costs, programme):
+    table = budget.cost_level_by_host(exchange_costs, programme,
+                                      categories=["accommodation", "meals", "local_transport"])
+    # E1 950/5 = 190, E2 950/5 = 190, E4 700/4 = 175, E6 300/5 = 60 -> median (175 + 190) / 2
+    assert set(table["programme_median_daily_cost_eur"]) == {182.5}
+    assert table["median_daily_cost_eur"].tolist()[1:] == pytest.approx([190, 125, 175])
+
+
+def test_cost_level_unknown_category(exchange_costs, programme):
+    with pytest.raises(ValueError, match=r"no column for categories \['hotel'\]"):
+        budget.cost_level_by_host(exchange_costs, programme, categories=["hotel"])
+
+
+# ---------------------------------------------------------------- figures
+def test_budget_by_city_figure(exchange_costs, programme):
+    fig = budget_by_city_figure(budget.city_vs_allocation(exchange_costs, programme))
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Budget use by home city: spend vs allocation"
+    assert ax.get_ylabel() == "EUR"
+    assert [t.get_text() for t in ax.get_xticklabels()] == CITIES   # "total" row left out
+
+
+def test_budget_by_city_figure_from_interreg_table(expenses_eur, programme):
+    fig = budget_by_city_figure(budget.interreg_table(expenses_eur, programme, "final", by="home_city"),
+                                title="Budget use, final report")
+    ax = fig.axes[0]
+    assert ax.get_title() == "Budget use, final report"
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["Allocation", "Spent, previously reported", "Spent, this period",
+                      "Spent, outside reporting periods"]
+
+
+def test_budget_by_category_figure(expenses_eur, programme):
+    fig = budget_by_category_figure(budget.category_vs_reference(expenses_eur, programme))
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Cost per exchange by category: actual mean vs reference"
+    assert ax.get_ylabel() == "EUR per exchange"
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "Cap per exchange (1,550 EUR, all categories)" in labels
+
+
+@pytest.mark.parametrize("kind", ["city", "category"])
+def test_budget_figures_are_byte_identical(kind, exchange_costs, expenses_eur, programme, tmp_path):
+    def build():
+        if kind == "city":
+            return budget_by_city_figure(budget.city_vs_allocation(exchange_costs, programme))
+        return budget_by_category_figure(budget.category_vs_reference(expenses_eur, programme))
+
+    fig = build()
+    save_figure(fig, tmp_path / "a", kind)
+    save_figure(fig, tmp_path / "b", kind)        # same figure saved twice
+    save_figure(build(), tmp_path / "c", kind)    # rebuilt from the same inputs
+    for ext in ("png", "svg"):
+        first = (tmp_path / "a" / f"{kind}.{ext}").read_bytes()
+        assert first == (tmp_path / "b" / f"{kind}.{ext}").read_bytes()
+        assert first == (tmp_path / "c" / f"{kind}.{ext}").read_bytes()

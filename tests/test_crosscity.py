@@ -1,0 +1,225 @@
+"""Cross-city analyses, period selection and the flow figure, on a hand-made exchanges view."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from clusnet_analysis.analysis import crosscity
+from clusnet_analysis.analysis.periods import counted, period_label, period_order, select_period
+from clusnet_analysis.plots.flows import flow_matrix_figure
+from clusnet_analysis.plots.style import save_figure
+from clusnet_analysis.programme import load_programme
+
+CITIES = ["LYO", "BCN", "MUC", "GOT"]
+
+
+@pytest.fixture
+def programme():
+    # The CLUSNET rules (3 officers per city, periods S3-S5) with four partner cities.
+    return dataclasses.replace(load_programme(), partner_cities=tuple(CITIES))
+
+
+@pytest.fixture
+def view():
+    # E4: the same officer O1 goes twice. E6 is a draft (never counted).
+    # E7 starts outside every period (period NaN): only in "final".
+    rows = [
+        ("E1", "O1", "LYO-1", "LYO", "BCN", "S3", 5, "validated"),
+        ("E2", "O2", "LYO-2", "LYO", "MUC", "S3", 5, "validated"),
+        ("E3", "O3", "BCN-1", "BCN", "LYO", "S4", 5, "submitted"),
+        ("E4", "O1", "LYO-1", "LYO", "BCN", "S4", 4, "validated"),
+        ("E5", "O4", "MUC-1", "MUC", "GOT", "S5", 5, "validated"),
+        ("E6", "O5", "GOT-1", "GOT", "LYO", "S5", 5, "draft"),
+        ("E7", "O6", "BCN-2", "BCN", "MUC", None, 5, "validated"),
+    ]
+    df = pd.DataFrame(rows, columns=["exchange_id", "officer_id", "officer_pseudonym", "home_city",
+                                     "host_city", "period", "duration_days", "status"])
+    df["duration_days"] = df["duration_days"].astype("Int64")
+    df["counted"] = df["status"] != "draft"
+    return df
+
+
+# ---------------------------------------------------------------- periods
+def test_period_order(programme):
+    assert period_order(programme) == ["S3", "S4", "S5", "final"]
+
+
+def test_select_period_this_period_and_cumulative(view, programme):
+    assert select_period(view, programme, "S4")["exchange_id"].tolist() == ["E3", "E4"]
+    # cumulative S4 = S3 + S4; E7 (outside every period) is not in it
+    assert select_period(view, programme, "S4", cumulative=True)["exchange_id"].tolist() == ["E1", "E2", "E3", "E4"]
+    assert select_period(view, programme, "S3", cumulative=True)["exchange_id"].tolist() == ["E1", "E2"]
+
+
+def test_select_period_final_is_everything(view, programme):
+    # drafts are removed by counted(), not by the period
+    for cumulative in (False, True):
+        assert select_period(view, programme, "final", cumulative=cumulative)["exchange_id"].tolist() == [
+            "E1", "E2", "E3", "E4", "E5", "E6", "E7"]
+
+
+def test_select_period_unknown(view, programme):
+    with pytest.raises(ValueError, match=r"unknown reporting period 'S6'; choose one of: S3, S4, S5, final"):
+        select_period(view, programme, "S6")
+
+
+def test_select_period_missing_column(view, programme):
+    with pytest.raises(ValueError, match=r"no 'semester' column"):
+        select_period(view, programme, "S3", column="semester")
+
+
+def test_counted_drops_drafts(view):
+    assert counted(view)["exchange_id"].tolist() == ["E1", "E2", "E3", "E4", "E5", "E7"]
+
+
+def test_period_label(programme):
+    assert period_label(programme, "S4") == "Semester 4 (Jan-Jun 2010)"
+    assert period_label(programme, "final") == "Final report (all periods)"
+
+
+# ---------------------------------------------------------------- flows
+def test_flow_matrix_exchanges(view, programme):
+    # counted: LYO->BCN E1,E4; LYO->MUC E2; BCN->LYO E3; MUC->GOT E5; BCN->MUC E7 (draft GOT->LYO left out)
+    matrix = crosscity.flow_matrix(view, programme)
+    assert matrix.index.tolist() == CITIES and matrix.columns.tolist() == CITIES
+    assert matrix.index.name == "home_city" and matrix.columns.name == "host_city"
+    assert matrix.to_numpy().tolist() == [
+        [0, 2, 1, 0],   # LYO sends
+        [1, 0, 1, 0],   # BCN
+        [0, 0, 0, 1],   # MUC
+        [0, 0, 0, 0],   # GOT (its only exchange is a draft)
+    ]
+    assert matrix.attrs["value"] == "exchanges"
+
+
+def test_flow_matrix_person_days(view, programme):
+    # LYO->BCN: 5 + 4 = 9 days
+    matrix = crosscity.flow_matrix(view, programme, value="person_days")
+    assert matrix.to_numpy().tolist() == [[0, 9, 5, 0], [5, 0, 5, 0], [0, 0, 0, 5], [0, 0, 0, 0]]
+
+
+def test_flow_matrix_bad_value(view, programme):
+    with pytest.raises(ValueError, match="value must be 'exchanges' or 'person_days'"):
+        crosscity.flow_matrix(view, programme, value="euros")
+
+
+def test_flow_matrix_all_ten_partner_cities(view):
+    matrix = crosscity.flow_matrix(view, load_programme())
+    assert matrix.shape == (10, 10)
+    assert matrix.index.tolist() == list(load_programme().partner_cities)
+    assert int(matrix.to_numpy().sum()) == 6
+
+
+def test_flows_this_period_vs_cumulative(view, programme):
+    this = crosscity.flow_matrix(select_period(view, programme, "S4"), programme)
+    # S4 alone: E3 BCN->LYO, E4 LYO->BCN
+    assert this.loc["LYO", "BCN"] == 1 and this.loc["BCN", "LYO"] == 1 and this.to_numpy().sum() == 2
+    cumulative = crosscity.flow_matrix(select_period(view, programme, "S4", cumulative=True), programme)
+    # S3 + S4: E1, E2, E3, E4
+    assert cumulative.loc["LYO", "BCN"] == 2 and cumulative.loc["LYO", "MUC"] == 1
+    assert cumulative.to_numpy().sum() == 4
+
+
+def test_flows_long_columns(view, programme):
+    long = crosscity.flows(view, programme)
+    assert long.columns.tolist() == ["home_city", "host_city", "exchanges", "person_days"]
+    assert len(long) == 16
+    assert long.iloc[1].tolist() == ["LYO", "BCN", 2, 9]
+
+
+def test_sent_hosted(view, programme):
+    table = crosscity.sent_hosted(view, programme)
+    assert table.columns.tolist() == ["city", "exchanges_sent", "exchanges_hosted", "person_days_sent",
+                                      "person_days_hosted", "balance"]
+    # sent: LYO E1,E2,E4; BCN E3,E7; MUC E5. hosted: LYO E3; BCN E1,E4; MUC E2,E7; GOT E5
+    assert table.to_numpy().tolist() == [
+        ["LYO", 3, 1, 14, 5, -2],
+        ["BCN", 2, 2, 10, 9, 0],
+        ["MUC", 1, 2, 5, 10, 1],
+        ["GOT", 0, 1, 0, 5, 1],
+    ]
+
+
+def test_quota_use(view, programme):
+    table = crosscity.quota_use(view, programme)
+    # distinct officers: LYO {O1, O2}, BCN {O3, O6}, MUC {O4}, GOT none (O5's exchange is a draft)
+    assert table["home_city"].tolist() == CITIES
+    assert table["exchanges_sent"].tolist() == [3, 2, 1, 0]
+    assert table["officers_sent"].tolist() == [2, 2, 1, 0]
+    assert table["officers_quota"].tolist() == [3, 3, 3, 3]
+    assert table["quota_use_share"].tolist() == pytest.approx([2 / 3, 2 / 3, 1 / 3, 0.0])
+    assert table["places_left"].tolist() == [1, 1, 2, 3]
+
+
+def test_reciprocity(view, programme):
+    pairs = crosscity.reciprocity(view, programme)
+    assert pairs.columns.tolist() == ["city_a", "city_b", "a_to_b", "b_to_a", "connected", "reciprocal"]
+    assert pairs.to_numpy().tolist() == [
+        ["LYO", "BCN", 2, 1, True, True],
+        ["LYO", "MUC", 1, 0, True, False],
+        ["LYO", "GOT", 0, 0, False, False],   # GOT->LYO is a draft
+        ["BCN", "MUC", 1, 0, True, False],
+        ["BCN", "GOT", 0, 0, False, False],
+        ["MUC", "GOT", 1, 0, True, False],
+    ]
+
+
+def test_shares_and_summary(view, programme):
+    # 4 of C(4,2) = 6 pairs connected; 1 of those 4 reciprocal
+    assert crosscity.connected_pair_share(view, programme) == pytest.approx(4 / 6)
+    assert crosscity.reciprocal_share(view, programme) == pytest.approx(0.25)
+    summary = crosscity.network_summary(view, programme)
+    assert summary.iloc[0].to_dict() == pytest.approx({
+        "partner_pairs": 6, "connected_pairs": 4, "connected_share": 4 / 6,
+        "reciprocal_pairs": 1, "reciprocal_share": 0.25})
+
+
+def test_summary_cumulative_s4(view, programme):
+    # S3 + S4: LYO-BCN both ways, LYO-MUC one way -> 2 of 6 connected, 1 of 2 reciprocal
+    summary = crosscity.network_summary(select_period(view, programme, "S4", cumulative=True), programme)
+    assert summary.iloc[0].to_dict() == pytest.approx({
+        "partner_pairs": 6, "connected_pairs": 2, "connected_share": 2 / 6,
+        "reciprocal_pairs": 1, "reciprocal_share": 0.5})
+
+
+def test_no_exchanges(view, programme):
+    empty = view.iloc[0:0]
+    assert crosscity.flow_matrix(empty, programme).to_numpy().sum() == 0
+    assert crosscity.connected_pair_share(empty, programme) == 0.0
+    assert np.isnan(crosscity.reciprocal_share(empty, programme))
+
+
+def test_non_partner_city_is_kept(view, programme):
+    # A host outside the partner list is a data error, but its exchange must not vanish.
+    odd = pd.concat([view, view.iloc[[0]].assign(exchange_id="E8", host_city="STO")], ignore_index=True)
+    matrix = crosscity.flow_matrix(odd, programme)
+    assert matrix.index.tolist() == [*CITIES, "STO"]
+    assert matrix.loc["LYO", "STO"] == 1
+
+
+# ---------------------------------------------------------------- figure
+def test_flow_matrix_figure(view, programme):
+    fig = flow_matrix_figure(crosscity.flow_matrix(view, programme))
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Exchanges between partner cities (home → host)"
+    assert ax.get_xlabel() == "Host city (receives)"
+    assert ax.get_ylabel() == "Home city (sends)"
+    # one annotation per cell
+    assert sorted(t.get_text() for t in ax.texts).count("2") == 1 and len(ax.texts) == 16
+
+
+def test_flow_matrix_figure_person_days_title(view, programme):
+    fig = flow_matrix_figure(crosscity.flow_matrix(view, programme, value="person_days"))
+    assert fig.axes[0].get_title() == "Person-days between partner cities (home → host)"
+
+
+def test_flow_matrix_figure_is_byte_identical(view, programme, tmp_path):
+    for run in ("a", "b"):
+        save_figure(flow_matrix_figure(crosscity.flow_matrix(view, programme)), tmp_path / run, "flows")
+    for ext in ("png", "svg"):
+        assert (tmp_path / "a" / f"flows.{ext}").read_bytes() == (tmp_path / "b" / f"flows.{ext}").read_bytes()

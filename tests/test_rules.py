@@ -1,0 +1,348 @@
+"""Programme rules: for every rule in RULES a case that passes and one that fails.
+
+Tables are built in memory from row dicts (``clusnet_testdata``) and typed exactly as
+validation types them (``validation.parse_table``); then the derived tables and
+``check_rules`` run as in ``dataset.build``. CLUSNET rules unless a case says otherwise:
+cap 1,550 EUR, window 2009-07-01..2010-12-31, periods S3/S4/S5, 5-day visits, 3 officers
+and 1 away at a time per city, reports in English of at most 8 pages.
+
+Officers: O1, O2 (LYO), O3 (BCN), O4 (MAN, pays in GBP), O5 (BUD). Default exchange: O1
+(LYO) visits BCN Mon 2009-09-07 to Fri 2009-09-11, agenda sent 2009-08-20, report of 5
+pages in English received 2009-10-01.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clusnet_analysis import cli, config
+from clusnet_analysis.io import RawTable
+from clusnet_analysis.programme import Period, load_programme
+from clusnet_analysis.rules import FINDING_COLUMNS, RULES, RULES_BY_ID, check_rules, summarise
+from clusnet_analysis.sample import PLANTED_FINDINGS
+from clusnet_analysis.transforms import exchange_costs, exchanges_view, expenses_eur
+from clusnet_analysis.validation import parse_table
+
+from clusnet_testdata import BASE, COLUMNS, OFFICERS, exchange, expense
+
+CLUSNET = load_programme()
+
+
+def typed_tables(**overrides) -> dict[str, pd.DataFrame]:
+    """Validated-looking tables: BASE (no exchanges, expenses, practices, links) with overrides."""
+    defaults = dict(BASE, exchanges=[], expenses=[], practices=[], links=[])
+    tables = {}
+    for name, columns in COLUMNS.items():
+        rows = overrides.get(name, defaults[name])
+        frame = pd.DataFrame([[r.get(c, "") for c in columns] for r in rows], columns=columns, dtype="str")
+        frame = frame.where(frame != "")
+        frame.index = pd.RangeIndex(2, 2 + len(frame), name="row")
+        typed, errors, missing = parse_table(RawTable(name, f"{name}.csv", frame))
+        assert not errors and not missing, (name, errors)
+        tables[name] = typed
+    return tables
+
+
+@dataclasses.dataclass
+class Checked:
+    view: pd.DataFrame
+    expenses: pd.DataFrame
+    costs: pd.DataFrame
+    findings: pd.DataFrame
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        return list(zip(self.findings["rule_id"], self.findings["subject_id"]))
+
+    def finding(self, rule_id: str) -> pd.Series:
+        hits = self.findings[self.findings["rule_id"] == rule_id]
+        assert len(hits) == 1, hits
+        return hits.iloc[0]
+
+
+def check(programme=CLUSNET, **overrides) -> Checked:
+    tables = typed_tables(**overrides)
+    view = exchanges_view(tables, programme)
+    expenses = expenses_eur(tables, programme, view)
+    costs = exchange_costs(tables, programme, view, expenses)
+    return Checked(view, expenses, costs, check_rules(tables, programme, view, expenses, costs))
+
+
+def lines(exchange_id, *amounts, currency="EUR", first=1):
+    """Expense lines travel, accommodation, meals, … with the given amounts (as text)."""
+    cats = ["travel", "accommodation", "meals", "local_transport", "insurance", "other"]
+    return [expense(f"E{exchange_id}-{first + i}", exchange_id, cats[i], a, currency) for i, a in enumerate(amounts)]
+
+
+def officer(officer_id, home_city="LYO", employer_type="city"):
+    return dict(officer_id=officer_id, home_city=home_city, employer_type=employer_type, name="N.N.")
+
+
+def test_the_base_case_has_no_findings():
+    c = check(exchanges=[exchange()], expenses=lines("X1", "600", "600", "250", "100"))
+    assert list(c.findings.columns) == FINDING_COLUMNS
+    assert c.pairs == []
+
+
+# ------------------------------------------------------------------ one pass + one fail per rule
+# rule_id, case, passing tables, failing tables, expected (rule_id, subject_id) of the failing case
+CASES = [
+    ("over_cap", "exactly 1550 vs 1550.01",
+     dict(exchanges=[exchange()], expenses=lines("X1", "600", "600", "250", "100")),
+     dict(exchanges=[exchange()], expenses=lines("X1", "600.01", "600", "250", "100")),
+     [("over_cap", "X1")]),
+    ("over_cap", "in GBP: 1,395 GBP at 0.9 is exactly the cap",
+     dict(exchanges=[exchange(officer_id="O4")], expenses=lines("X1", "1395", currency="GBP")),
+     dict(exchanges=[exchange(officer_id="O4")], expenses=lines("X1", "1395.01", currency="GBP")),
+     [("over_cap", "X1")]),
+    ("outside_window", "first day of the window vs the day before",
+     dict(exchanges=[exchange(start_date="2009-07-01", end_date="2009-07-05", agenda_sent_date="2009-06-20")]),
+     dict(exchanges=[exchange(start_date="2009-06-30", end_date="2009-07-04", agenda_sent_date="2009-06-20")]),
+     [("outside_window", "X1")]),
+    ("outside_window", "last day of the window vs the day after",
+     dict(exchanges=[exchange(start_date="2010-12-27", end_date="2010-12-31", agenda_sent_date="2010-12-01",
+                              report_received_date="2011-01-20")]),
+     dict(exchanges=[exchange(start_date="2010-12-28", end_date="2011-01-01", agenda_sent_date="2010-12-01",
+                              report_received_date="2011-01-20")]),
+     [("outside_window", "X1")]),
+    ("officer_quota", "3 vs 4 officers in LYO",
+     dict(officers=OFFICERS + [officer("O6")]),
+     dict(officers=OFFICERS + [officer("O6"), officer("O7")]),
+     [("officer_quota", "LYO")]),
+    ("ineligible_employer", "city vs university",
+     dict(officers=OFFICERS + [officer("O6", "MUC", "city")]),
+     dict(officers=OFFICERS + [officer("O6", "MUC", "university"), officer("O7", "MUC", "external_expert"),
+                               officer("O8", "MUC", "eurocities")]),
+     [("ineligible_employer", "O6"), ("ineligible_employer", "O7"), ("ineligible_employer", "O8")]),
+    ("concurrent_absence", "ends Friday, colleague leaves Monday vs both leave the same day",
+     dict(exchanges=[exchange("X1"), exchange("X2", officer_id="O2", start_date="2009-09-14",
+                                              end_date="2009-09-18")]),
+     dict(exchanges=[exchange("X1"), exchange("X2", officer_id="O2", start_date="2009-09-07",
+                                              end_date="2009-09-11")]),
+     [("concurrent_absence", "X2")]),
+    ("concurrent_absence", "another city's officer away vs a colleague leaving on the other's last day",
+     dict(exchanges=[exchange("X1"), exchange("X2", officer_id="O3", host_city="LYO")]),
+     dict(exchanges=[exchange("X1"), exchange("X2", officer_id="O2", start_date="2009-09-11",
+                                              end_date="2009-09-15")]),
+     [("concurrent_absence", "X2")]),
+    ("home_is_host", "LYO visits BCN vs LYO visits LYO",
+     dict(exchanges=[exchange(host_city="BCN")]),
+     dict(exchanges=[exchange(host_city="LYO")]),
+     [("home_is_host", "X1")]),
+    ("not_partner_city", "host BCN vs host STO (in the cities table, not a partner)",
+     dict(exchanges=[exchange(host_city="BCN")]),
+     dict(exchanges=[exchange(host_city="STO")]),
+     [("not_partner_city", "X1")]),
+    ("not_partner_city", "home city STO",
+     dict(officers=OFFICERS),
+     dict(officers=OFFICERS + [officer("O6", "STO")], exchanges=[exchange(officer_id="O6", host_city="LYO")]),
+     [("not_partner_city", "X1")]),
+    ("visit_length", "5 days vs 4 and 6",
+     dict(exchanges=[exchange(end_date="2009-09-11")]),
+     dict(exchanges=[exchange("X1", end_date="2009-09-10"),
+                     exchange("X2", officer_id="O3", host_city="LYO", end_date="2009-09-12")]),
+     [("visit_length", "X1"), ("visit_length", "X2")]),
+    ("agenda_not_sent", "the day before vs the same day, later, never",
+     dict(exchanges=[exchange(agenda_sent_date="2009-09-06")]),
+     dict(exchanges=[exchange("X1", agenda_sent_date="2009-09-07"),
+                     exchange("X2", officer_id="O3", host_city="LYO", agenda_sent_date="2009-09-09"),
+                     exchange("X3", officer_id="O4", host_city="LYO", agenda_sent_date="")]),
+     [("agenda_not_sent", "X1"), ("agenda_not_sent", "X2"), ("agenda_not_sent", "X3")]),
+    ("report_missing", "received vs not received (validated, submitted)",
+     dict(exchanges=[exchange(status="submitted")]),
+     dict(exchanges=[exchange("X1", report_received_date="", report_pages="", report_language=""),
+                     exchange("X2", officer_id="O3", host_city="LYO", status="submitted",
+                              report_received_date="", report_pages="", report_language="")]),
+     [("report_missing", "X1"), ("report_missing", "X2")]),
+    ("report_too_long", "8 vs 9 pages",
+     dict(exchanges=[exchange(report_pages="8")]),
+     dict(exchanges=[exchange(report_pages="9")]),
+     [("report_too_long", "X1")]),
+    ("report_language", "en vs fr, and a report without a language",
+     dict(exchanges=[exchange(report_language="en")]),
+     dict(exchanges=[exchange("X1", report_language="fr"),
+                     exchange("X2", officer_id="O3", host_city="LYO", report_language="")]),
+     [("report_language", "X1"), ("report_language", "X2")]),
+    ("missing_fx_rate", "GBP in 2009-09 (rate) vs 2009-10 (no rate)",
+     dict(exchanges=[exchange(officer_id="O4")], expenses=lines("X1", "90", currency="GBP")),
+     dict(exchanges=[exchange(officer_id="O4", start_date="2009-10-05", end_date="2009-10-09")],
+          expenses=lines("X1", "90", currency="GBP")),
+     [("missing_fx_rate", "EX1-1")]),
+    ("draft_excluded", "submitted vs draft",
+     dict(exchanges=[exchange(status="submitted")]),
+     dict(exchanges=[exchange(status="draft")]),
+     [("draft_excluded", "X1")]),
+]
+
+
+@pytest.mark.parametrize("passing, failing, expected", [c[2:] for c in CASES], ids=[f"{c[0]}: {c[1]}" for c in CASES])
+def test_rule(passing, failing, expected):
+    assert check(**passing).pairs == []
+    assert check(**failing).pairs == expected
+
+
+def test_every_rule_has_cases():
+    covered = {c[0] for c in CASES} | {"outside_periods"}   # outside_periods: needs another programme, below
+    assert covered == set(RULES_BY_ID)
+
+
+# ------------------------------------------------------------------ details per rule
+def test_over_cap_message():
+    f = check(exchanges=[exchange()], expenses=lines("X1", "600.01", "600", "250", "100")).finding("over_cap")
+    assert f["message"] == "total 1,550.01 EUR is over the cap of 1,550 EUR by 0.01 EUR"
+    assert (f["exchange_id"], f["home_city"], f["period"], f["value"], f["limit"]) == (
+        "X1", "LYO", "S3", "1550.01", "1550")
+
+
+def test_outside_window_message():
+    f = check(exchanges=[exchange(start_date="2009-06-30", end_date="2009-07-04",
+                                  agenda_sent_date="2009-06-20")]).finding("outside_window")
+    assert f["message"] == "visit 2009-06-30 to 2009-07-04 is outside the eligibility window 2009-07-01 to 2010-12-31"
+
+
+def test_outside_periods_needs_a_gap_between_periods():
+    # Same window, but only S3 and S5 count: spring 2010 is in the window and in no period.
+    gap = dataclasses.replace(CLUSNET, periods=(
+        Period("S3", "S3", dt.date(2009, 7, 1), dt.date(2009, 12, 31)),
+        Period("S5", "S5", dt.date(2010, 7, 1), dt.date(2010, 12, 31))))
+    spring = dict(exchanges=[exchange(start_date="2010-03-01", end_date="2010-03-05", agenda_sent_date="2010-02-01",
+                                      report_received_date="2010-03-20")])
+    autumn = dict(exchanges=[exchange(start_date="2010-07-05", end_date="2010-07-09", agenda_sent_date="2010-06-01",
+                                      report_received_date="2010-07-20")])
+    assert check(CLUSNET, **spring).pairs == []        # S4 exists in CLUSNET
+    assert check(gap, **autumn).pairs == []
+    c = check(gap, **spring)
+    assert c.pairs == [("outside_periods", "X1")]
+    assert c.finding("outside_periods")["message"] == "visit starting 2010-03-01 falls in no reporting period (S3, S5)"
+    assert pd.isna(c.view["period"].iloc[0])
+
+
+def test_outside_window_is_not_also_outside_periods():
+    c = check(exchanges=[exchange(start_date="2011-01-17", end_date="2011-01-21", agenda_sent_date="2011-01-01",
+                                  report_received_date="2011-02-01")])
+    assert c.pairs == [("outside_window", "X1")]
+
+
+def test_officer_quota_message():
+    f = check(officers=OFFICERS + [officer("O6"), officer("O7")]).finding("officer_quota")
+    assert f["message"] == "4 officers registered for LYO; the programme allows 3"
+    assert (f["value"], f["limit"]) == ("4", "3")
+
+
+def test_ineligible_employer_message():
+    f = check(officers=OFFICERS + [officer("O6", "MUC", "university")]).finding("ineligible_employer")
+    assert f["message"] == "employer type 'university' is not eligible (allowed: city)"
+    assert f["home_city"] == "MUC"
+
+
+def test_concurrent_absence_message_names_the_colleague():
+    f = check(exchanges=[exchange("X1"), exchange("X2", officer_id="O2", start_date="2009-09-09",
+                                                  end_date="2009-09-13")]).finding("concurrent_absence")
+    assert f["message"] == ("officer away 2009-09-09 to 2009-09-13 while 1 colleague(s) from LYO are away "
+                            "(e.g. exchange X1); at most 1 at a time")
+    assert f["value"] == "X1"
+
+
+def test_concurrent_absence_with_two_allowed_per_city():
+    two = dataclasses.replace(CLUSNET, max_concurrent_per_city=2)
+    officers = OFFICERS + [officer("O6")]            # O1, O2, O6 in LYO
+    pair = [exchange("X1"), exchange("X2", officer_id="O2")]
+    assert check(two, officers=officers, exchanges=pair).pairs == []
+    assert check(CLUSNET, officers=officers, exchanges=pair).pairs == [("concurrent_absence", "X2")]
+    three = pair + [exchange("X3", officer_id="O6", start_date="2009-09-10", end_date="2009-09-14")]
+    c = check(two, officers=officers, exchanges=three)
+    assert c.pairs == [("concurrent_absence", "X3")]
+    assert "while 2 colleague(s) from LYO are away" in c.finding("concurrent_absence")["message"]
+    # The third leaves the Monday after the others come back: fine.
+    later = pair + [exchange("X3", officer_id="O6", start_date="2009-09-14", end_date="2009-09-18")]
+    assert check(two, officers=officers, exchanges=later).pairs == []
+
+
+def test_not_partner_city_message_names_both_sides():
+    c = check(officers=OFFICERS + [officer("O6", "STO")], exchanges=[exchange(officer_id="O6", host_city="STO")])
+    assert c.pairs == [("home_is_host", "X1"), ("not_partner_city", "X1")]
+    assert c.finding("not_partner_city")["message"] == (
+        "host city STO is not a partner city; home city STO is not a partner city")
+
+
+def test_visit_length_message():
+    f = check(exchanges=[exchange(end_date="2009-09-10")]).finding("visit_length")
+    assert f["message"] == "visit lasts 4 days; the programme's visits last 5"
+    assert (f["value"], f["limit"]) == ("4", "5")
+
+
+def test_agenda_messages():
+    c = check(exchanges=[exchange("X1", agenda_sent_date="2009-09-07"),
+                         exchange("X2", officer_id="O3", host_city="LYO", agenda_sent_date="")])
+    assert c.findings["message"].tolist() == [
+        "final agenda sent on 2009-09-07, not before the visit started on 2009-09-07",
+        "final agenda was never sent"]
+
+
+def test_report_messages():
+    c = check(exchanges=[exchange("X1", report_language="fr", report_pages="9"),
+                         exchange("X2", officer_id="O3", host_city="LYO", status="submitted",
+                                  report_received_date="", report_pages="", report_language="")])
+    assert c.findings[["rule_id", "subject_id", "message"]].values.tolist() == [
+        ["report_missing", "X2", "no report received (status submitted)"],
+        ["report_too_long", "X1", "report has 9 pages; the limit is 8"],
+        ["report_language", "X1", "report written in 'fr'; reports must be in 'en'"],
+    ]
+
+
+def test_missing_fx_rate_line_stays_visible():
+    c = check(exchanges=[exchange(officer_id="O4", start_date="2009-10-05", end_date="2009-10-09")],
+              expenses=lines("X1", "90", "450", currency="GBP") + [expense("E9", "X1", "meals", "250", "EUR")])
+    assert c.pairs == [("missing_fx_rate", "EX1-1"), ("missing_fx_rate", "EX1-2")]
+    f = c.findings.iloc[0]
+    assert f["exchange_id"] == "X1"
+    assert f["message"] == "no GBP rate for 2009-10: 90.00 GBP not converted and left out of EUR totals"
+    assert (f["value"], f["limit"]) == ("90.0 GBP", "GBP 2009-10")
+    eur = c.expenses.set_index("expense_id")["amount_eur"]
+    assert np.isnan(eur["EX1-1"]) and np.isnan(eur["EX1-2"]) and eur["E9"] == 250.0
+    costs = c.costs.iloc[0]
+    assert (costs["total_eur"], costs["meals"], costs["unconverted_lines"]) == (250.0, 250.0, 2)
+
+
+def test_drafts_are_out_of_totals_and_every_other_rule():
+    # A draft that breaks everything: over the cap in a month without a GBP rate, after the window,
+    # 7 days, at home, no agenda, no report; and it overlaps a counted colleague's exchange.
+    officers = OFFICERS + [officer("O6", "MAN")]
+    draft = exchange("X9", officer_id="O6", host_city="MAN", start_date="2011-02-01", end_date="2011-02-07",
+                     status="draft", agenda_sent_date="", report_received_date="", report_pages="",
+                     report_language="")
+    counted = exchange("X1", officer_id="O4", start_date="2011-02-03", end_date="2011-02-07",
+                       agenda_sent_date="2011-01-20", report_received_date="2011-03-01")
+    c = check(officers=officers, exchanges=[counted, draft],
+              expenses=lines("X9", "2000", currency="GBP") + [expense("E1", "X1", "travel", "300")])
+    assert c.pairs == [("outside_window", "X1"), ("draft_excluded", "X9")]
+    assert c.finding("draft_excluded")["message"] == "draft: listed, not counted in totals or checked against rules"
+    # Listed with counted = False, so every total (which sums counted rows) leaves it out.
+    costs = c.costs.set_index("exchange_id")
+    assert costs["counted"].to_dict() == {"X1": True, "X9": False}
+    assert costs.loc[costs["counted"], "total_eur"].sum() == 300.0
+    assert c.expenses.set_index("expense_id")["counted"].to_dict() == {"EX9-1": False, "E1": True}
+
+
+def test_summarise_lists_every_rule():
+    c = check(exchanges=[exchange(report_pages="9")])
+    s = summarise(c.findings)
+    assert s["rule_id"].tolist() == [r.id for r in RULES]
+    assert s.set_index("rule_id")["findings"].to_dict() == {r.id: int(r.id == "report_too_long") for r in RULES}
+
+
+# ------------------------------------------------------------------ the sample
+def test_sample_reports_exactly_the_planted_findings(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(config, "CACHE_DIR", tmp_path / "cache")
+    out = tmp_path / "out"
+    code = cli.main(["validate", "--data", str(config.SAMPLE_DATA_DIR), "--out", str(out)])
+    capsys.readouterr()
+    assert code == 0
+    findings = pd.read_csv(out / "findings.csv", dtype=str)
+    pairs = list(zip(findings["rule_id"], findings["subject_id"]))
+    assert len(pairs) == len(set(pairs)) == len(PLANTED_FINDINGS)
+    assert set(pairs) == set(PLANTED_FINDINGS)
