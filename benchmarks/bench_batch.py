@@ -29,6 +29,12 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from clusnet_analysis.batch import discover_notebooks  # noqa: E402
 from clusnet_analysis.programme import programme_for  # noqa: E402
 
+try:  # what `clusnet run --period all` means: programme periods, then "final"
+    from clusnet_analysis.analysis.periods import period_order  # noqa: E402
+except ImportError:  # pragma: no cover - older layout
+    def period_order(programme):
+        return [*programme.period_ids, "final"]
+
 BIN = Path(sys.executable).parent
 
 
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = args.data.resolve()
     notebooks = discover_notebooks(args.notebooks.resolve())
-    periods = [*programme_for(data_dir).period_ids, "final"]  # what `--period all` means
+    periods = period_order(programme_for(data_dir))
     if not notebooks:
         sys.stderr.write(f"no notebooks in {args.notebooks}\n")
         return 2
@@ -102,9 +108,15 @@ def main(argv: list[str] | None = None) -> int:
 
         reports = work / "clusnet"
         env = dict(os.environ, CLUSNET_REPORTS_DIR=str(reports))
-        clusnet = [*_tool("clusnet", ["-c", "import sys; from clusnet_analysis.cli import main; "
-                                             "sys.exit(main())"]),
-                   "run", "--period", "all", "--reports", str(reports), *args.clusnet_arg]
+        tool = _tool("clusnet", ["-c", "import sys; from clusnet_analysis.cli import main; sys.exit(main())"])
+        clusnet = [*tool, "run", "--period", "all"]
+        # the reports folder: --reports when the CLI has it, CLUSNET_REPORTS_DIR in any case
+        usage = subprocess.run([*tool, "run", "--help"], capture_output=True, text=True, env=env)
+        if "--reports" in usage.stdout:
+            clusnet += ["--reports", str(reports)]
+        if "--data" in usage.stdout:
+            clusnet += ["--data", str(data_dir)]
+        clusnet += args.clusnet_arg
         full_seconds = _run([*clusnet, "--force"], env=env, label="clusnet run --force")
         full_html = len([p for p in reports.glob("*/*.html") if p.name != "index.html"])
         print(f"clusnet run --period all --force:  {full_seconds:7.1f}s  ({full_html} HTML reports)")

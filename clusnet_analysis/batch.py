@@ -51,6 +51,7 @@ INDEX_NAME = "index.html"
 FAILED_SUFFIX = ".FAILED.ipynb"
 HEADLINE_SUFFIX = ".headline.json"
 STAMP_FORMAT = 1  # bump when the stamp's meaning changes
+MANIFEST_KIND = "clusnet period reports"  # tells a period folder from figures/ or validation/
 
 _NOTEBOOK_NAME = re.compile(r"^\d{2,}_[A-Za-z0-9][A-Za-z0-9_.\-]*\.ipynb$")
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -286,7 +287,7 @@ def make_kernel_dir(root: str | Path) -> Path:
                  "--HistoryManager.hist_file=:memory:"],
         "display_name": f"Python (clusnet runner: {sys.executable})",
         "language": "python",
-        # debugpy's frozen-module warning would otherwise land in every report's stderr
+        # debugpy's frozen-module warning would otherwise print once per kernel
         "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
         "metadata": {"debugger": False},
     }
@@ -306,7 +307,8 @@ def _init_worker(kernel_root: str) -> None:
     import nbconvert  # noqa: F401  (pay the import once per worker, not inside a timed run)
     import papermill  # noqa: F401
 
-    # papermill logs every run at INFO and warns about unknown parameters we already refused
+    # papermill logs every run at INFO, and warns about parameter lines its own parser
+    # cannot read; the runner has already checked the parameters with Python's parser
     logging.getLogger("papermill").setLevel(logging.ERROR)
 
 
@@ -326,22 +328,37 @@ def _kernel_config(kernel_root: str):
     return config
 
 
-def _declared_parameters(notebook_path: str) -> list[str] | str:
-    """Parameter names in the notebook's `parameters` cell, or an error text."""
-    import nbformat
-    import papermill
-    from papermill.translators import PythonTranslator
+def declared_parameters(notebook: Mapping) -> list[str] | str:
+    """Names assigned in the notebook's cell tagged `parameters`, or why they can't be read.
 
+    Read with Python's own parser rather than papermill.inspect_notebook, whose line
+    pattern skips valid declarations with some comments (e.g. `x = None  # a (note); b`).
+    """
+    import ast
+
+    index = _parameters_cell_index(notebook)
+    if index < 0:
+        return "has no cell tagged 'parameters'"
+    source = notebook["cells"][index].get("source", "")
+    if isinstance(source, list):
+        source = "".join(source)
+    # IPython magics and shell escapes are not Python; they declare nothing anyway
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
     try:
-        try:
-            return list(papermill.inspect_notebook(notebook_path))
-        except ValueError:
-            # no kernelspec/language metadata: read the cell as Python, which is what we run it as
-            notebook = nbformat.read(notebook_path, as_version=4)
-            index = _parameters_cell_index(notebook)
-            return [p.name for p in PythonTranslator.inspect(notebook.cells[index])] if index >= 0 else []
-    except Exception as error:  # noqa: BLE001 - reported as one line to the user
-        return f"cannot read notebook: {type(error).__name__}: {error}"
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError as error:
+        return f"its parameters cell is not valid Python (line {error.lineno}: {error.msg})"
+    names: list[str] = []
+    for statement in tree.body:
+        targets = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+            targets = [statement.target]
+        for target in targets:
+            elements = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+            names.extend(e.id for e in elements if isinstance(e, ast.Name) and e.id not in names)
+    return names
 
 
 # ------------------------------------------------------------- one notebook run
@@ -396,6 +413,7 @@ def _run_notebook(task: dict) -> dict:
     from papermill.exceptions import PapermillExecutionError
 
     failure = None
+    stage = "execute"
     try:
         notebook = papermill.execute_notebook(
             task["source"],
@@ -409,6 +427,7 @@ def _run_notebook(task: dict) -> dict:
             execution_timeout=task["execution_timeout"],
             config=_kernel_config(task["kernel_root"]),
         )
+        stage = "render"
         page = pages.render_report_html(notebook, task["title"], resources_dir=task["cwd"])
         _atomic_write_bytes(final_html, page.encode("utf-8"))
         os.replace(running, final_ipynb)
@@ -423,10 +442,11 @@ def _run_notebook(task: dict) -> dict:
             "evalue": error.evalue,
         }
     except Exception as error:  # noqa: BLE001 - kernel died, timeout, rendering: isolate it
-        cell_index, exec_count = _last_started_cell(running)
+        cell_index, exec_count = _last_started_cell(running) if stage == "execute" else (None, None)
+        evalue = str(error) or repr(error)
         failure = {"cell_index": _source_cell_index(cell_index, task["parameters_cell"]),
                    "exec_count": exec_count, "ename": type(error).__name__,
-                   "evalue": str(error) or repr(error)}
+                   "evalue": evalue if stage == "execute" else f"writing the HTML report failed: {evalue}"}
     finally:
         if failure is not None:
             # No report under the final names: a stale one would claim to reflect current data.
@@ -495,6 +515,121 @@ def _select(notebooks: list[Path], only: Sequence[str] | None) -> set[str]:
     return chosen
 
 
+@dataclass
+class _Plan:
+    """A checked request: folders, parameters, fingerprints and one task per (period, notebook)."""
+
+    periods: list[str]
+    data_dir: Path
+    notebooks_dir: Path
+    reports_dir: Path
+    out_dirs: dict[str, Path]
+    parameters: dict
+    extra: dict
+    selected: set[str]
+    inputs: dict
+    code: str
+    environment: dict
+    sources: dict[str, dict]
+    tasks: list[_Task]
+
+    def title_of(self, period: str, name: str) -> str:
+        return self.sources[name]["heading"] or f"{period} – {name}"
+
+
+def _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programme_file,
+             extra_stamp, only) -> _Plan:
+    """Validate the request and compute every stamp; touches nothing on disk."""
+    reports_dir = Path(reports_dir).resolve()
+    notebooks_dir = Path(notebooks_dir).resolve()
+    data_dir = Path(data_dir).resolve()
+    if isinstance(periods, str):
+        periods = [periods]
+    periods = list(dict.fromkeys(periods))  # keep order, drop repeats
+    if not periods:
+        raise BatchUsageError("no period to run")
+    if not data_dir.is_dir():
+        raise BatchUsageError(f"data folder not found: {data_dir}")
+    out_dirs = {period: _check_period(period, reports_dir) for period in periods}
+    user_parameters = _check_parameters(parameters)
+    extra = json.loads(_canonical_json(dict(extra_stamp or {})))
+    notebooks = discover_notebooks(notebooks_dir)
+    if not notebooks:
+        raise BatchUsageError(f"no report notebooks (NN_name.ipynb) in {notebooks_dir}")
+    selected = _select(notebooks, only)
+    if programme_file is not None and not Path(programme_file).is_file():
+        raise BatchUsageError(f"programme file not found: {programme_file}")
+
+    inputs = input_fingerprint(data_dir, programme_file)
+    code = code_fingerprint()
+    environment = environment_fingerprint()
+
+    sources = {}
+    for path in notebooks:
+        raw = path.read_bytes()
+        try:
+            content = json.loads(raw)
+        except ValueError as error:
+            raise BatchUsageError(f"notebook {path.name} is not valid JSON: {error}") from None
+        sources[path.stem] = {
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "heading": pages.notebook_title(content, fallback=""),
+            "parameters_cell": _parameters_cell_index(content),
+            "declared": declared_parameters(content),
+        }
+    tasks = [
+        _Task(period, path, out_dirs[period], _stamp_record(
+            period, path.stem, sources[path.stem]["sha256"], inputs["fingerprint"], code,
+            environment, user_parameters, extra))
+        for period in periods for path in notebooks
+    ]
+    return _Plan(periods, data_dir, notebooks_dir, reports_dir, out_dirs, user_parameters, extra,
+                 selected, inputs, code, environment, sources, tasks)
+
+
+def _refuse_undeclared(plan: _Plan) -> None:
+    """Every injected parameter must be declared by every selected notebook.
+
+    papermill only warns about an unknown parameter and runs anyway, so a typo
+    (`show_name=True`) would silently produce a report with the default.
+    """
+    injected = [*RESERVED_PARAMETERS, *plan.parameters]
+    problems = []
+    for name in sorted(plan.selected):
+        declared = plan.sources[name]["declared"]
+        if isinstance(declared, str):
+            problems.append(f"{name}.ipynb {declared}")
+            continue
+        missing = [parameter for parameter in injected if parameter not in declared]
+        if missing:
+            problems.append(f"{name}.ipynb does not declare {', '.join(missing)} "
+                            "in its cell tagged 'parameters'")
+    if problems:
+        raise BatchUsageError("refusing to run: " + "; ".join(problems))
+
+
+def plan_batch(
+    periods: Sequence[str],
+    data_dir: str | Path,
+    notebooks_dir: str | Path,
+    reports_dir: str | Path,
+    parameters: Mapping | None = None,
+    programme_file: str | Path | None = None,
+    extra_stamp: Mapping | None = None,
+    *,
+    only: Sequence[str] | None = None,
+) -> list[tuple[str, str]]:
+    """(period, notebook) pairs that `run_batch` with the same arguments would rebuild.
+
+    Cheap (hashes only, no papermill): lets a caller skip its own expensive checks,
+    e.g. loading and validating the data, when every report is already up to date.
+    """
+    plan = _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programme_file,
+                    extra_stamp, only)
+    return [(task.period, task.name) for task in plan.tasks
+            if task.name in plan.selected and not task.up_to_date()]
+
+
 def run_batch(
     periods: Sequence[str],
     data_dir: str | Path,
@@ -523,61 +658,19 @@ def run_batch(
     banner: text shown prominently on the index pages ("SYNTHETIC SAMPLE DATA").
     period_labels: display names; their order is the order on the top index page.
     only: notebook names or NN prefixes to run; the others keep their outputs.
+    execution_timeout: seconds one cell may run before the notebook counts as failed.
     Raises BatchUsageError before running anything when the request is unsafe or invalid.
     """
     started = time.perf_counter()
-    reports_dir = Path(reports_dir).resolve()
-    notebooks_dir = Path(notebooks_dir).resolve()
-    data_dir = Path(data_dir).resolve()
-    if isinstance(periods, str):
-        periods = [periods]
-    periods = list(dict.fromkeys(periods))  # keep order, drop repeats
-    if not periods:
-        raise BatchUsageError("no period to run")
     if jobs is None:
         jobs = os.cpu_count() or 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise BatchUsageError(f"jobs must be a whole number of at least 1, got {jobs!r}")
-    if not data_dir.is_dir():
-        raise BatchUsageError(f"data folder not found: {data_dir}")
-    out_dirs = {period: _check_period(period, reports_dir) for period in periods}
-    user_parameters = _check_parameters(parameters)
-    extra = json.loads(_canonical_json(dict(extra_stamp or {})))
-    notebooks = discover_notebooks(notebooks_dir)
-    if not notebooks:
-        raise BatchUsageError(f"no report notebooks (NN_name.ipynb) in {notebooks_dir}")
-    selected = _select(notebooks, only)
-    if programme_file is not None and not Path(programme_file).is_file():
-        raise BatchUsageError(f"programme file not found: {programme_file}")
-
-    inputs = input_fingerprint(data_dir, programme_file)
-    code = code_fingerprint()
-    environment = environment_fingerprint()
-
-    sources = {}
-    for path in notebooks:
-        raw = path.read_bytes()
-        try:
-            content = json.loads(raw)
-        except ValueError as error:
-            raise BatchUsageError(f"notebook {path.name} is not valid JSON: {error}") from None
-        sources[path.stem] = {
-            "sha256": hashlib.sha256(raw).hexdigest(),
-            "heading": pages.notebook_title(content, fallback=""),
-            "parameters_cell": _parameters_cell_index(content),
-        }
-
-    def title_of(period: str, name: str) -> str:
-        return sources[name]["heading"] or f"{period} – {name}"
-
-    tasks = [
-        _Task(period, path, out_dirs[period], _stamp_record(
-            period, path.stem, sources[path.stem]["sha256"], inputs["fingerprint"], code,
-            environment, user_parameters, extra))
-        for period in periods for path in notebooks
-    ]
-    result = BatchResult(reports_dir=reports_dir, periods=periods)
-    total = sum(1 for task in tasks if task.name in selected)
+    plan = _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programme_file,
+                    extra_stamp, only)
+    _refuse_undeclared(plan)
+    result = BatchResult(reports_dir=plan.reports_dir, periods=plan.periods)
+    total = sum(1 for task in plan.tasks if task.name in plan.selected)
     done = 0
 
     def report(message: str) -> None:
@@ -585,8 +678,8 @@ def run_batch(
             on_progress(message)
 
     to_run = []
-    for task in tasks:
-        if task.name not in selected:
+    for task in plan.tasks:
+        if task.name not in plan.selected:
             continue
         if not force and task.up_to_date():
             paths = task.paths()
@@ -597,51 +690,40 @@ def run_batch(
             to_run.append(task)
 
     if to_run:
-        for outcome_task, outcome in _execute(
-                to_run, data_dir, notebooks_dir, user_parameters, sources, title_of,
-                jobs, start_timeout, execution_timeout):
+        for task, outcome in _execute(plan, to_run, jobs, start_timeout, execution_timeout):
             done += 1
-            paths = outcome_task.paths()
-            label = f"[{done}/{total}] {outcome_task.period}/{outcome_task.name}"
+            paths = task.paths()
+            label = f"[{done}/{total}] {task.period}/{task.name}"
             if outcome["status"] == "built":
-                result.built.append(NotebookRun(outcome_task.period, outcome_task.name, paths["html"],
+                result.built.append(NotebookRun(task.period, task.name, paths["html"],
                                                 paths["ipynb"], outcome["seconds"]))
                 report(f"{label} built in {outcome['seconds']:.1f}s")
             else:
+                failed_notebook = outcome.get("failed_notebook")
                 failure = NotebookFailure(
-                    period=outcome_task.period, notebook=outcome_task.name,
+                    period=task.period, notebook=task.name,
                     cell_index=outcome.get("cell_index"), exec_count=outcome.get("exec_count"),
                     ename=outcome.get("ename") or "Error", evalue=outcome.get("evalue") or "",
-                    failed_notebook=Path(outcome["failed_notebook"]) if outcome.get("failed_notebook") else None,
+                    failed_notebook=Path(failed_notebook) if failed_notebook else None,
                     seconds=outcome["seconds"])
                 result.failed.append(failure)
                 report(f"{label} FAILED in {outcome['seconds']:.1f}s: {failure.describe()}")
 
-    context = {
-        "inputs": dict(inputs, data_dir=str(data_dir)),
-        "code": code,
-        "environment": environment,
-        "parameters": user_parameters,
-        "extra": extra,
-        "banner": banner,
-    }
     labels = dict(period_labels or {})
-    for period in periods:
-        period_tasks = [task for task in tasks if task.period == period]
-        _write_period_pages(out_dirs[period], period, labels.get(period, period), period_tasks,
-                            sources, title_of, context)
-    write_top_index(reports_dir, banner=banner, period_labels=labels)
+    for period in plan.periods:
+        _write_period_pages(plan, period, labels.get(period, period), banner)
+    write_top_index(plan.reports_dir, banner=banner, period_labels=labels)
 
-    order = {(task.period, task.name): i for i, task in enumerate(tasks)}
+    order = {(task.period, task.name): i for i, task in enumerate(plan.tasks)}
     result.built.sort(key=lambda run: order[(run.period, run.notebook)])
     result.failed.sort(key=lambda failure: order[(failure.period, failure.notebook)])
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _execute(to_run, data_dir, notebooks_dir, user_parameters, sources, title_of,
-             jobs, start_timeout, execution_timeout):
-    """Check parameters, then run the tasks in a process pool; yield (task, outcome) as they finish."""
+def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
+             execution_timeout: int | None):
+    """Run the tasks in a process pool; yield (task, outcome) as they finish."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     kernel_root = Path(tempfile.mkdtemp(prefix="clusnet-kernel-"))
@@ -651,20 +733,6 @@ def _execute(to_run, data_dir, notebooks_dir, user_parameters, sources, title_of
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
                                    initializer=_init_worker, initargs=(str(kernel_root),))
         try:
-            # Guard: every injected parameter must be declared, checked before any notebook runs.
-            injected = [*RESERVED_PARAMETERS, *user_parameters]
-            to_check = sorted({task.notebook for task in to_run})
-            problems = []
-            for path, declared in zip(to_check, pool.map(_declared_parameters, map(str, to_check))):
-                if isinstance(declared, str):
-                    problems.append(f"{path.name}: {declared}")
-                    continue
-                missing = [name for name in injected if name not in declared]
-                if missing:
-                    problems.append(f"{path.name} does not declare {', '.join(missing)} "
-                                    "in its cell tagged 'parameters'")
-            if problems:
-                raise BatchUsageError("refusing to run: " + "; ".join(problems))
             for out_dir in {task.out_dir for task in to_run}:
                 (out_dir / STAMPS_DIR).mkdir(parents=True, exist_ok=True)
 
@@ -674,14 +742,14 @@ def _execute(to_run, data_dir, notebooks_dir, user_parameters, sources, title_of
                     "source": str(task.notebook),
                     "notebook": task.name,
                     "out_dir": str(task.out_dir),
-                    "cwd": str(notebooks_dir),
-                    "title": title_of(task.period, task.name),
-                    "parameters_cell": sources[task.name]["parameters_cell"],
+                    "cwd": str(plan.notebooks_dir),
+                    "title": plan.title_of(task.period, task.name),
+                    "parameters_cell": plan.sources[task.name]["parameters_cell"],
                     "parameters": {
                         "period": task.period,
-                        "data_dir": str(data_dir),
+                        "data_dir": str(plan.data_dir),
                         "headline_path": str(task.out_dir / f"{task.name}{HEADLINE_SUFFIX}"),
-                        **user_parameters,
+                        **plan.parameters,
                     },
                     "stamp_record": task.record,
                     "kernel_root": str(kernel_root),
@@ -728,15 +796,17 @@ def _output_files(period_dir: Path) -> list[dict]:
     return sorted(outputs, key=lambda entry: entry["path"])
 
 
-def _write_period_pages(period_dir: Path, period: str, label: str, tasks: list[_Task],
-                        sources: dict, title_of: Callable[[str, str], str], context: dict) -> None:
+def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None) -> None:
     """index.html first, then manifest.json (which lists the index among the outputs)."""
+    period_dir = plan.out_dirs[period]
     period_dir.mkdir(parents=True, exist_ok=True)
     links, reports = [], []
-    for task in tasks:
+    for task in plan.tasks:
+        if task.period != period:
+            continue
         paths = task.paths()
         status = _report_status(task)
-        title = title_of(period, task.name)
+        title = plan.title_of(period, task.name)
         links.append(pages.ReportLink(
             notebook=task.name, title=title, status=status,
             href=paths["html"].name if status in ("ok", "stale") else None,
@@ -748,21 +818,22 @@ def _write_period_pages(period_dir: Path, period: str, label: str, tasks: list[_
             "html": paths["html"].name if status in ("ok", "stale") else None,
             "ipynb": paths["ipynb"].name if status in ("ok", "stale") else None,
             "headline": paths["headline"].name if paths["headline"].is_file() else None,
-            "notebook_sha256": sources[task.name]["sha256"],
+            "notebook_sha256": plan.sources[task.name]["sha256"],
             "stamp": task.record["stamp"],
         })
     _write_if_changed(period_dir / INDEX_NAME,
-                      pages.period_index_html(period, links, banner=context["banner"], label=label))
+                      pages.period_index_html(period, links, banner=banner, label=label))
     manifest = {
+        "kind": MANIFEST_KIND,
         "period": period,
         "label": label,
         "package_version": __version__,
-        "banner": context["banner"],
-        "code_fingerprint": context["code"],
-        "environment": context["environment"],
-        "inputs": context["inputs"],
-        "parameters": context["parameters"],
-        "extra": context["extra"],
+        "banner": banner,
+        "code_fingerprint": plan.code,
+        "environment": plan.environment,
+        "inputs": dict(plan.inputs, data_dir=str(plan.data_dir)),
+        "parameters": plan.parameters,
+        "extra": plan.extra,
         "reports": reports,
         "outputs": _output_files(period_dir),
     }
@@ -771,7 +842,7 @@ def _write_period_pages(period_dir: Path, period: str, label: str, tasks: list[_
 
 def write_top_index(reports_dir: str | Path, banner: str | None = None,
                     period_labels: Mapping[str, str] | None = None) -> Path:
-    """reports_dir/index.html linking every period folder that has a manifest.
+    """reports_dir/index.html linking every period folder (one with a period-reports manifest).
 
     Periods named in period_labels come first, in that order; any others follow sorted.
     """
@@ -783,7 +854,8 @@ def write_top_index(reports_dir: str | Path, banner: str | None = None,
             if child.name.startswith(".") or not child.is_dir():
                 continue
             manifest = _read_json(child / MANIFEST_NAME)
-            if manifest is not None:
+            # other folders (figures/, validation/) may keep a manifest of their own
+            if manifest is not None and manifest.get("kind") == MANIFEST_KIND:
                 found[child.name] = manifest
     ordered = [p for p in labels if p in found] + sorted(p for p in found if p not in labels)
     links = []

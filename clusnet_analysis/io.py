@@ -103,7 +103,8 @@ def sniff_separator(header_line: str) -> str:
 
 def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
     """Trim whitespace, turn empty cells into NaN, drop empty rows, number rows as Excel does."""
-    names = [normalise_column(c) for c in table.column_names]
+    # A header cell left empty gets a unique name, so it can be dropped below when empty.
+    names = [normalise_column(c) or f"unnamed:_{i}" for i, c in enumerate(table.column_names)]
     cleaned = []
     keep = None
     for col in table.columns:
@@ -147,12 +148,24 @@ def read_csv_table(path: Path, name: str | None = None) -> RawTable:
         return RawTable(name, path.name, pd.DataFrame(), None, None)
     encoding = detect_encoding(data)
     try:
-        return _parse_csv(data, path, name, encoding)
-    except pa.ArrowInvalid as exc:
-        if encoding == "utf-8" and "UTF8" in str(exc):
+        try:
+            raw = _parse_csv(data, path, name, encoding)
+        except pa.ArrowInvalid as exc:
+            if not (encoding == "utf-8" and "UTF8" in str(exc)):
+                raise
             # Valid UTF-8 at the top, not further down: a legacy export after all.
-            return _parse_csv(data, path, name, detect_encoding(data, head_only=False))
+            raw = _parse_csv(data, path, name, detect_encoding(data, head_only=False))
+    except pa.ArrowInvalid as exc:
         raise InputError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
+    _require_unique_columns(raw.frame, path)
+    return raw
+
+
+def _require_unique_columns(frame: pd.DataFrame, where) -> None:
+    """Two columns that mean the same ("Amount" and "amount "): which one to trust is the user's call."""
+    dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if dup:
+        raise InputError(f"{where}: column(s) {', '.join(dup)} appear more than once; keep one of each")
 
 
 def _parse_csv(data: bytes, path: Path, name: str, encoding: str) -> RawTable:
@@ -212,6 +225,7 @@ def read_workbook(path: Path) -> dict[str, RawTable]:
         if key in TABLES:
             # pandas gives Excel dates as "2009-09-14 00:00:00": parsing accepts that.
             out[key] = RawTable(key, f"{path.name} [{sheet}]", _clean_text_frame(df, 2))
+            _require_unique_columns(out[key].frame, f"{path} [{sheet}]")
     return out
 
 

@@ -14,7 +14,8 @@ import pyarrow.compute as pc
 # Accepted number shapes after removing spaces: 1234.5  1234,5  1.234,5  1,234.5  -12  1e3
 _NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
 _GROUPED_COMMA_DECIMAL = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"    # 1.234,56 (German, Swedish…)
-_GROUPED_DOT_DECIMAL = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"      # 1,234.56 (UK)
+_GROUPED_DOT_DECIMAL = r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?$"  # 1,234.56 (UK); "0,887" is never grouped
+_COMMA_NO_DOT = r"^[+-]?\d*,\d*$"
 
 
 
@@ -42,6 +43,11 @@ def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if has_comma:
         comma_grouped = pc.match_substring_regex(text, _GROUPED_COMMA_DECIMAL)
         dot_grouped = pc.match_substring_regex(text, _GROUPED_DOT_DECIMAL)
+        # A cell like "10,99" or "0,887" shows the column uses decimal commas; then
+        # "10,620" there is 10.62 (an fx rate with 3 decimals), not 10,620.
+        decimal_comma = pc.and_(pc.match_substring_regex(text, _COMMA_NO_DOT), pc.invert(dot_grouped))
+        if pc.any(decimal_comma).as_py():
+            dot_grouped = pc.and_(dot_grouped, pc.match_substring(text, "."))
         text = pc.if_else(comma_grouped, pc.replace_substring(text, ".", ""), text)
         text = pc.if_else(dot_grouped, pc.replace_substring(text, ",", ""), text)
         text = pc.replace_substring(text, ",", ".")

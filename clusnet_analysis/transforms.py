@@ -84,7 +84,8 @@ def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
                  view: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every expense line in EUR at the rate of the exchange's start month.
 
-    A line without a rate keeps amount_eur = NaN: it is reported by the rules
+    amount_eur is rounded to the cent per line. A line without a rate keeps
+    amount_eur = NaN: it is reported by the rules
     (missing_fx_rate) and counted in exchange_costs, never dropped.
     """
     view = exchanges_view(tables, programme) if view is None else view
@@ -105,7 +106,9 @@ def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
         "currency": exp["currency"],
         "month": pd.Series(month).astype("str"),
         "units_per_eur": rates,
-        "amount_eur": exp["amount"].to_numpy() / rates,
+        # Each converted line is rounded to the cent, as on a claim form, so category
+        # columns, totals and per-line sums all add up to the cent.
+        "amount_eur": np.round(exp["amount"].to_numpy() / rates, 2),
     })
     for col in ("home_city", "host_city", "period", "status"):
         out[col] = _take(view[col], pos)

@@ -217,6 +217,8 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
             rows_read[table] = 0
             if raw is None:
                 notes.append(f"{table}: no file supplied; treated as empty")
+            else:  # a 0-byte export is worth a word: probably not what the city meant to send
+                notes.append(f"{table}: {raw.label} is empty (not even a header row); treated as empty")
             continue
         files[table] = raw.label
         rows_read[table] = len(raw.frame)

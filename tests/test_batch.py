@@ -5,6 +5,7 @@ notebooks are not used. Tests marked `slow` start real kernels (about a second e
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -18,9 +19,12 @@ import pytest
 from clusnet_analysis import __version__
 from clusnet_analysis import html as pages
 from clusnet_analysis.batch import (
+    MANIFEST_KIND,
     BatchUsageError,
     _source_cell_index,
+    declared_parameters,
     discover_notebooks,
+    plan_batch,
     run_batch,
     write_top_index,
 )
@@ -104,6 +108,15 @@ def _run(project: dict[str, Path], **kwargs):
     return run_batch(PERIODS, project["data"], project["notebooks"], project["reports"], **kwargs)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def stable_code_fingerprint():
+    """Edits to the package while these tests run must not turn a no-op into a rebuild.
+    (That a code change does invalidate is tested below with plan_batch.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("clusnet_analysis.batch.code_fingerprint", lambda: "code-under-test")
+        yield
+
+
 # One real build shared by the read-only slow tests: kernels cost about a second each.
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict:
@@ -156,7 +169,7 @@ def test_period_folder_symlinked_outside_reports_is_refused(project, tmp_path):
 @pytest.mark.parametrize(("parameters", "message"), [
     ({"period": "S4"}, "parameter period is set by the runner"),
     ({"headline_path": "/tmp/x"}, "parameter headline_path is set by the runner"),
-    ({"since": __import__("datetime").date(2010, 1, 1)}, "parameter since has type date"),
+    ({"since": datetime.date(2010, 1, 1)}, "parameter since has type date"),
     ({"data": Path("x")}, "parameter data has type (PosixPath|WindowsPath)"),
     ({"rate": float("nan")}, "parameter rate must be a finite number"),
     ({"bad name": 1}, "is not a valid Python name"),
@@ -177,6 +190,30 @@ def test_bad_jobs_and_missing_folders_are_refused(project, tmp_path):
         run_batch(PERIODS, project["data"], project["data"], project["reports"])
     with pytest.raises(BatchUsageError, match="no notebook named '09'"):
         _run(project, only=["09"])
+
+
+def test_declared_parameters_read_the_parameters_cell_as_python():
+    cell = {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": [
+        "%matplotlib inline\n",
+        'period = "final"        # S3, S4, S5 or final\n',
+        "data_dir = None         # None = bundled sample (config.SAMPLE_DATA_DIR); see docs\n",
+        "first, last = 1, 2\n",
+        "threshold: float = 0.8\n",
+        "import os\n",
+    ]}
+    notebook = {"cells": [{"cell_type": "markdown", "source": "# T"}, cell]}
+    assert declared_parameters(notebook) == ["period", "data_dir", "first", "last", "threshold"]
+    assert declared_parameters({"cells": [{"cell_type": "code", "metadata": {}, "source": "x = 1"}]}) == (
+        "has no cell tagged 'parameters'")
+    broken = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x = = 1"}]}
+    assert declared_parameters(broken) == "its parameters cell is not valid Python (line 1: invalid syntax)"
+
+
+def test_notebook_without_parameters_cell_is_refused(project):
+    nbformat.write(_notebook([nbformat.v4.new_code_cell("x = 1")]), project["notebooks"] / "03_bare.ipynb")
+    with pytest.raises(BatchUsageError, match="^refusing to run: 03_bare.ipynb has no cell tagged 'parameters'$"):
+        _run(project)
+    assert not project["reports"].exists()
 
 
 def test_source_cell_index_undoes_the_injected_cell():
@@ -268,8 +305,10 @@ def test_top_index_orders_periods_as_labelled_and_ignores_other_folders(tmp_path
     for period in ["final", "S4", "S3"]:
         (tmp_path / period).mkdir()
         (tmp_path / period / "manifest.json").write_text(json.dumps(
-            {"label": period, "reports": [{"status": "ok"}]}))
-    (tmp_path / "figures").mkdir()  # no manifest: not a period
+            {"kind": MANIFEST_KIND, "label": period, "reports": [{"status": "ok"}]}))
+    (tmp_path / "figures").mkdir()  # a manifest of another kind: not a period
+    (tmp_path / "figures" / "manifest.json").write_text(json.dumps({"files": []}))
+    (tmp_path / "validation").mkdir()
     write_top_index(tmp_path, period_labels={"S3": "S3 (Jul–Dec 2009)", "S4": "S4"})
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     hrefs = re.findall(r'href="([^"]+)"', page)
@@ -365,11 +404,27 @@ def test_no_op_rerun_skips_everything_and_leaves_bytes_unchanged(built, tmp_path
         ("S3", "01_overview"), ("S3", "02_budget"), ("S4", "01_overview"), ("S4", "02_budget")]
     assert messages == ["[1/4] S3/01_overview up to date", "[2/4] S3/02_budget up to date",
                         "[3/4] S4/01_overview up to date", "[4/4] S4/02_budget up to date"]
+    assert plan_batch(PERIODS, project["data"], project["notebooks"], project["reports"],
+                      parameters={"fail": False}) == []
     # (the manifests now name the new data folder; after that, a re-run changes no byte)
     before = _tree_bytes(project["reports"])
     result = _run(project, banner="SYNTHETIC SAMPLE DATA")
     assert len(result.skipped) == 4 and result.built == []
     assert _tree_bytes(project["reports"]) == before
+
+
+@pytest.mark.slow
+def test_a_change_in_the_package_code_invalidates_every_report(built, tmp_path, monkeypatch):
+    project = _copy_project(built, tmp_path)
+    args = (PERIODS, project["data"], project["notebooks"], project["reports"])
+    assert plan_batch(*args, parameters={"fail": False}) == []
+    monkeypatch.setattr("clusnet_analysis.batch.code_fingerprint", lambda: "edited-code")
+    assert plan_batch(*args, parameters={"fail": False}) == [
+        ("S3", "01_overview"), ("S3", "02_budget"), ("S4", "01_overview"), ("S4", "02_budget")]
+    # so do other parameters
+    monkeypatch.undo()
+    assert plan_batch(*args, parameters={"fail": False}) == []
+    assert len(plan_batch(*args, parameters={"fail": True})) == 4
 
 
 @pytest.mark.slow
@@ -380,6 +435,9 @@ def test_changes_rebuild_only_what_they_affect(built, tmp_path):
     budget = nbformat.read(project["notebooks"] / "02_budget.ipynb", as_version=4)
     budget.cells.append(nbformat.v4.new_code_cell("print('total')"))
     nbformat.write(budget, project["notebooks"] / "02_budget.ipynb")
+    planned = plan_batch(PERIODS, project["data"], project["notebooks"], project["reports"],
+                         parameters={"fail": False})
+    assert planned == [("S3", "02_budget"), ("S4", "02_budget")]
     result = _run(project)
     assert _built(result) == [("S3", "02_budget"), ("S4", "02_budget")]
     assert [(r.period, r.notebook) for r in result.skipped] == [("S3", "01_overview"), ("S4", "01_overview")]
@@ -441,7 +499,6 @@ def test_a_failing_notebook_does_not_stop_the_others(built, tmp_path):
     assert (s3 / "01_overview.html").is_file() and not (s3 / "01_overview.FAILED.ipynb").exists()
 
 
-@pytest.mark.slow
 def test_undeclared_parameter_is_refused_before_anything_runs(project):
     with pytest.raises(BatchUsageError) as caught:
         _run(project, parameters={"fail": False, "show_names": True})
@@ -467,3 +524,18 @@ def test_a_registered_python3_kernel_elsewhere_is_not_used(project, tmp_path, mo
     assert result.ok, result.summary()
     headline = json.loads((project["reports"] / "S3" / "01_overview.headline.json").read_text())
     assert headline["executable"] == sys.executable
+
+
+@pytest.mark.slow
+def test_a_cell_timeout_is_a_failure_that_names_the_cell(tmp_path):
+    notebooks, data = tmp_path / "notebooks", tmp_path / "data"
+    notebooks.mkdir()
+    write_data(data)
+    slow = _notebook([_parameters_cell(), nbformat.v4.new_code_cell("x = 1"),
+                      nbformat.v4.new_code_cell("import time\ntime.sleep(60)")])
+    nbformat.write(slow, notebooks / "01_slow.ipynb")
+    result = run_batch(["S3"], data, notebooks, tmp_path / "reports", jobs=1, execution_timeout=1)
+    [failure] = result.failed
+    assert (failure.notebook, failure.cell_index, failure.ename) == ("01_slow", 2, "CellTimeoutError")
+    assert failure.failed_notebook == tmp_path / "reports" / "S3" / "01_slow.FAILED.ipynb"
+    assert not (tmp_path / "reports" / "S3" / "01_slow.html").exists()

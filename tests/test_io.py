@@ -13,8 +13,9 @@ import pytest
 
 from clusnet_analysis import dataset
 from clusnet_analysis.io import InputError, find_inputs, read_csv_table, read_inputs
+from clusnet_analysis.parsing import parse_number
 
-from clusnet_testdata import BASE, COLUMNS, write_data
+from clusnet_testdata import BASE, COLUMNS, exchange, expense, write_data
 
 NAMES_DE_SV_FR_ES = ["Jürgen Weiß", "Dörte Schäfer", "Åsa Lindström", "Margaux Lefèvre", "Álvaro Ibáñez"]
 NAMES_HU = ["Erdős Zsófia", "Szűcs Réka", "Kovács Bálint"]
@@ -113,6 +114,31 @@ def test_comma_separator_with_quoted_decimal_comma(tmp_path):
     assert ds.error_count == 0
     assert ds.tables["expenses"]["amount"].tolist() == [600.5, 250.25]
     assert ds.tables["expenses"]["description"].iloc[0] == "Train, 2nd class"
+
+
+@pytest.mark.parametrize("cells, values", [
+    (["1.234,56", "600,50"], [1234.56, 600.5]),          # German / Swedish
+    (["1 234,50", "27\u00a0000"], [1234.5, 27000.0]),    # spaces, also non-breaking (Hungarian, Swedish)
+    (["1,234.56", "99"], [1234.56, 99.0]),               # UK
+    (["0,887", "0,918"], [0.887, 0.918]),                # "0,887" is never 887
+    (["10,620", "10,99"], [10.62, 10.99]),               # the column uses decimal commas: 10,620 = 10.62
+    (["1,234", "2,345"], [1234.0, 2345.0]),              # no other evidence: read as thousands (UK)
+    (["-12", "1e3", ",5"], [-12.0, 1000.0, 0.5]),
+])
+def test_number_shapes(cells, values):
+    parsed, bad = parse_number(pd.Series(cells, dtype="str"))
+    assert parsed.tolist() == values and not bad.any()
+
+
+def test_fx_rates_with_decimal_commas_convert_correctly(tmp_path):
+    data = write_data(tmp_path / "data", exchanges=[exchange(officer_id="O4")],
+                      expenses=[expense("E1", "X1", "travel", "90", "GBP")])
+    write_lines(data / "fx_rates.csv", ["month;currency;units_per_eur", "2009-09;GBP;0,900",
+                                        "2009-09;HUF;270,35", "2009-09;SEK;10,350"], encoding="cp1252")
+    ds = dataset.build(data)
+    assert ds.error_count == 0
+    assert ds.tables["fx_rates"]["units_per_eur"].tolist() == [0.9, 270.35, 10.35]
+    assert ds.expenses["amount_eur"].tolist() == [100.0]
 
 
 def test_tab_separator(tmp_path):
@@ -324,3 +350,28 @@ def test_two_workbooks(tmp_path):
     write_workbook(tmp_path / "b.xlsx")
     with pytest.raises(InputError, match=f"{tmp_path}: several workbooks \\(a.xlsx, b.xlsx\\); keep one"):
         read_inputs(tmp_path)
+
+
+def test_same_column_twice(tmp_path):
+    data = expense_data(tmp_path, [";".join(EXPENSE_HEADER) + "; Amount", "E1;X1;travel;600;EUR;1;;700"])
+    with pytest.raises(InputError, match=f"{data / 'expenses.csv'}: column\\(s\\) amount appear more than once"):
+        read_inputs(data)
+
+
+def test_empty_columns_without_a_header_are_dropped(tmp_path):
+    # Excel exports formatted but empty columns as ";;" after the last header.
+    t = read_csv_table(write_lines(tmp_path / "officers.csv", [
+        "officer_id;home_city;employer_type;name;role;;", "O1;LYO;city;A;;;", "O2;LYO;city;B;;x;"]))
+    assert list(t.frame.columns) == ["officer_id", "home_city", "employer_type", "name", "role", "unnamed:_5"]
+    t = read_csv_table(write_lines(tmp_path / "officers.csv", [
+        "officer_id;home_city;employer_type;name;role;;", "O1;LYO;city;A;;;"]))
+    assert list(t.frame.columns) == ["officer_id", "home_city", "employer_type", "name", "role"]
+
+
+def test_an_empty_file_is_noted(tmp_path):
+    data = write_data(tmp_path / "data", practices=None)
+    (data / "links.csv").write_bytes(b"")
+    ds = dataset.build(data)
+    assert ds.error_count == 0 and ds.rows_read["links"] == 0
+    assert ds.notes == ["practices: no file supplied; treated as empty",
+                        "links: links.csv is empty (not even a header row); treated as empty"]

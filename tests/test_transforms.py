@@ -5,6 +5,8 @@ Hand-worked numbers: GBP at 0.9 units per EUR, so 90 GBP = 100 EUR; HUF at 270, 
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,12 +39,25 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
             out[col] = df[col].astype("float64").astype("Int64")
         else:
             out[col] = df[col].astype("str")
-    return pd.DataFrame(out, index=pd.RangeIndex(2, 2 + len(df), name="row"))
+    typed = pd.DataFrame(out)
+    typed.index = pd.RangeIndex(2, 2 + len(df), name="row")
+    return typed
+
+
+_STATIC: dict[str, pd.DataFrame] = {}
 
 
 def tables(**overrides) -> dict[str, pd.DataFrame]:
     defaults = dict(BASE, exchanges=[exchange()], expenses=[])
-    return {name: frame(name, overrides.get(name, defaults[name])) for name in COLUMNS}
+    out = {}
+    for name in COLUMNS:
+        if name in overrides:
+            out[name] = frame(name, overrides[name])
+        else:   # the unchanged tables are built once (keeps the property tests quick)
+            if name not in _STATIC:
+                _STATIC[name] = frame(name, defaults[name])
+            out[name] = _STATIC[name]
+    return out
 
 
 def fx(month, currency, rate):
@@ -109,7 +124,8 @@ def test_exchange_costs_one_row_per_exchange_also_without_expenses():
 def test_period_is_assigned_by_start_date(start, period):
     end = (pd.Timestamp(start) + pd.Timedelta(days=4)).strftime("%Y-%m-%d")
     view = exchanges_view(tables(exchanges=[exchange(start_date=start, end_date=end)]), CLUSNET)
-    assert (view["period"].iloc[0] if period else pd.isna(view["period"].iloc[0])) == (period or True)
+    got = view["period"].iloc[0]
+    assert (None if pd.isna(got) else got) == period
 
 
 def test_assign_periods_directly():
@@ -153,8 +169,8 @@ def test_pseudonyms_by_city_and_officer_id_order_without_names():
     assert again["officer_pseudonym"].tolist() == view["officer_pseudonym"].tolist()
     names = set(t["officers"]["name"])
     for derived in (view, expenses_eur(t, CLUSNET), exchange_costs(t, CLUSNET)):
-        cells = set(derived.astype("str").to_numpy().ravel())
-        assert not any(n in c for n in names for c in cells)
+        text = derived.to_csv()
+        assert not [n for n in names if n in text]
         assert "name" not in derived.columns
 
 
@@ -192,26 +208,29 @@ def programme_data(draw):
     return tables(exchanges=exchanges, expenses=expenses, fx_rates=fx_rates)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programme_data())
 def test_property_category_totals_are_the_converted_lines(t):
     lines = expenses_eur(t, CLUSNET)
     costs = exchange_costs(t, CLUSNET).set_index("exchange_id")
     converted = lines[lines["amount_eur"].notna()]
+    # Each line is in cents, within half a cent of amount / rate.
+    exact = converted["amount"] / converted["units_per_eur"]
+    assert ((converted["amount_eur"] - exact).abs() <= 0.005 + 1e-9).all()
+    cents = converted["amount_eur"].to_numpy() * 100
+    assert np.abs(cents - np.round(cents)).max(initial=0) < 1e-6
     by_cell = converted.groupby(["exchange_id", "category"])["amount_eur"].sum()
+    by_exchange = converted.groupby("exchange_id")["amount_eur"].sum()
     for ex_id, row in costs.iterrows():
         for cat in CATEGORIES:
-            expected = by_cell.get((ex_id, cat), 0.0)
-            assert abs(row[cat] - expected) <= 0.005 + 1e-9, (ex_id, cat)        # rounded to the cent
-        assert abs(row["total_eur"] - converted.loc[converted["exchange_id"] == ex_id, "amount_eur"].sum()) \
-            <= 0.005 + 1e-9
-        # The row adds up to the cent, as a printed table must.
+            assert abs(row[cat] - by_cell.get((ex_id, cat), 0.0)) < 1e-6, (ex_id, cat)
+        assert abs(row["total_eur"] - by_exchange.get(ex_id, 0.0)) < 1e-6, ex_id
+        # The row adds up to the cent, as a printed budget table must.
         assert round(sum(row[c] for c in CATEGORIES), 2) == row["total_eur"], ex_id
-    # And over all exchanges, nothing is lost beyond rounding.
-    assert abs(costs["total_eur"].sum() - converted["amount_eur"].sum()) <= 0.005 * len(costs) + 1e-6
+    assert abs(costs["total_eur"].sum() - converted["amount_eur"].sum()) < 1e-6
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programme_data())
 def test_property_no_expense_line_is_lost(t):
     lines = expenses_eur(t, CLUSNET)
@@ -225,7 +244,7 @@ def test_property_no_expense_line_is_lost(t):
     assert lines["amount_eur"].notna().tolist() == has_rate
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programme_data())
 def test_property_every_exchange_once_in_exchange_costs(t):
     costs = exchange_costs(t, CLUSNET)
@@ -235,7 +254,7 @@ def test_property_every_exchange_once_in_exchange_costs(t):
 
 
 # ------------------------------------------------------------------ concurrent absence against brute force
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(st.lists(st.tuples(st.sampled_from(["LYO", "BCN"]), st.integers(0, 30), st.integers(0, 6)),
                 min_size=1, max_size=12),
        st.integers(1, 3))
@@ -248,7 +267,6 @@ def test_property_concurrent_absence_matches_brute_force(visits, limit):
         "end_date": [base + pd.Timedelta(days=v[1] + v[2]) for v in visits],
         "period": pd.Series(["S3"] * len(visits), dtype="str"),
     })
-    import dataclasses
     programme = dataclasses.replace(CLUSNET, max_concurrent_per_city=limit)
     found = _concurrent(view, programme)
     flagged = set() if found is None else set(found["subject_id"])

@@ -54,14 +54,17 @@ def save_figure(fig, out_dir: str | Path, name: str, caption: str | None = None)
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Lay out once at the saving resolution, then freeze: saving the same figure twice
+    # (or a caption added below) must not move anything.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+    if fig.get_layout_engine() is not None:
+        fig.set_dpi(DPI)
+        canvas.draw()
+        fig.set_layout_engine("none")
     if caption:
         # Below everything already drawn (legends under the axes included), so it never overlaps.
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
-        fig.set_dpi(DPI)                 # lay out at the saving resolution...
-        canvas.draw()                    # ...so legends are where they will be
-        fig.set_layout_engine("none")    # and keep them there when the caption is added
         bbox = fig.get_tightbbox(canvas.get_renderer())
         fig.text(bbox.x0 / fig.get_figwidth(), bbox.y0 / fig.get_figheight() - 0.015, caption,
                  fontsize=6, color="#555555", ha="left", va="top")
