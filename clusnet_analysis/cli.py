@@ -109,7 +109,8 @@ def cmd_validate(args) -> int:
     from .rules import RULES_BY_ID
 
     data_dir = Path(args.data)
-    out = _check_output_dir(Path(args.out) if args.out else config.VALIDATION_DIR, data_dir)
+    out = _check_output_dir(Path(args.out) if args.out else config.REPORTS_DIR / "validation", data_dir,
+                            reports_root=config.REPORTS_DIR)
     ds = load(data_dir, args.programme, show_names=args.show_names)
     print(f"clusnet validate: {data_dir}  (rules: {ds.programme.name}, {Path(ds.programme.source_file).name})")
     if ds.synthetic:
@@ -157,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a data directory: schema errors and programme-rule findings")
     v.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
     v.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml or CLUSNET)")
-    v.add_argument("--out", default=None, help=f"output folder (default: {config.VALIDATION_DIR})")
+    v.add_argument("--out", default=None,
+                   help=f"output folder inside the reports folder (default: {config.VALIDATION_DIR})")
     v.add_argument("--max-errors", type=int, default=50, help="errors printed (all are written)")
     v.add_argument("--show-names", action="store_true", help="internal use: keep officer names in outputs")
     v.set_defaults(func=cmd_validate)
@@ -196,5 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted", 130)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # run as a file: delegate, so exception classes are the package's own
+    from clusnet_analysis.cli import main as _main
+
+    sys.exit(_main())
