@@ -74,6 +74,7 @@ def _cache_path(data_dir: Path, programme_file: Path, show_names: bool) -> tuple
 def build(data_dir: str | Path, programme_file: str | Path | None = None, show_names: bool = False,
           provenance: dict | None = None) -> Dataset:
     """Read, validate, derive and check, without any cache."""
+    from ._arrow import positions
     from .io import read_inputs
     from .programme import programme_file_for
     from .rules import check_rules
@@ -88,8 +89,9 @@ def build(data_dir: str | Path, programme_file: str | Path | None = None, show_n
     model = load_cluster_model()
     result = validate(read_inputs(data_dir), programme, model)  # raw text frames are freed here
     view = exchanges_view(result.tables, programme, show_names=show_names)
-    expenses = expenses_eur(result.tables, programme, view)
-    costs = exchange_costs(result.tables, programme, view, expenses)
+    exchange_pos = positions(view["exchange_id"], result.tables["expenses"]["exchange_id"])  # once, for both
+    expenses = expenses_eur(result.tables, programme, view, exchange_pos)
+    costs = exchange_costs(result.tables, programme, view, expenses, exchange_pos)
     findings = check_rules(result.tables, programme, view, expenses, costs)
     return Dataset(
         data_dir=data_dir, programme=programme, model=model, tables=result.tables, errors=result.errors,

@@ -57,7 +57,8 @@ def detect_encoding(data: bytes, head_only: bool = True) -> str:
         return "utf-16"
     sample = data[: 1 << 20] if head_only else data
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) == len(data))
+        # A head may end inside a multi-byte letter: only a complete file must end cleanly.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=not head_only)
         return "utf-8"
     except UnicodeDecodeError:
         pass
@@ -107,10 +108,15 @@ def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
     names = [normalise_column(c) or f"unnamed:_{i}" for i, c in enumerate(table.column_names)]
     cleaned = []
     keep = None
-    for col in table.columns:
+    n_rows = table.num_rows
+    for _ in range(table.num_columns):
+        col = table.column(0)
+        table = table.remove_column(0)   # let the raw column go once its clean copy exists
         col = col.cast(pa.string()) if col.type != pa.string() else col
         col = pc.utf8_trim_whitespace(col)
-        lengths = pc.min_max(pc.utf8_length(col))["min"].as_py()
+        # binary_length reads only the offsets: cheap. The reader already made "" missing,
+        # so an empty string now can only be a cell of spaces.
+        lengths = pc.min_max(pc.binary_length(col))["min"].as_py()
         if lengths == 0:  # cells that were empty or only spaces become missing
             col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
         cleaned.append(col)
@@ -118,7 +124,7 @@ def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
         keep = valid if keep is None else pc.or_(keep, valid)
     if keep is None:
         return pd.DataFrame(columns=names)
-    row_numbers = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
+    row_numbers = np.arange(first_row, first_row + n_rows, dtype=np.int64)
     out = pa.table(cleaned, names=names)
     if not pc.all(keep).as_py():
         mask = keep.to_numpy(zero_copy_only=False) if hasattr(keep, "to_numpy") else np.asarray(keep)
@@ -137,24 +143,37 @@ def _clean_text_frame(df: pd.DataFrame, first_row: int) -> pd.DataFrame:
     return _clean_arrow(table, first_row)
 
 
+def _head_and_lines(path: Path) -> tuple[bytes, int, bool]:
+    """First MiB, number of newlines and whether the file ends with one, without holding the file."""
+    newlines, last, head = 0, b"", b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            if not head:
+                head = chunk[: 1 << 20]
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return head, newlines, last == b"\n"
+
+
 def read_csv_table(path: Path, name: str | None = None) -> RawTable:
     path = Path(path)
     name = name or path.stem.lower()
     try:
-        data = path.read_bytes()
+        head, newlines, ends_with_newline = _head_and_lines(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot read file ({exc.strerror})") from exc
-    if not data[:65536].strip():
+    if not head[:65536].strip():
         return RawTable(name, path.name, pd.DataFrame(), None, None)
-    encoding = detect_encoding(data)
+    data_rows = newlines + (0 if ends_with_newline else 1) - 1
+    encoding = detect_encoding(head, head_only=len(head) < path.stat().st_size)
     try:
         try:
-            raw = _parse_csv(data, path, name, encoding)
+            raw = _parse_csv(path, head, data_rows, name, encoding)
         except pa.ArrowInvalid as exc:
             if not (encoding == "utf-8" and "UTF8" in str(exc)):
                 raise
             # Valid UTF-8 at the top, not further down: a legacy export after all.
-            raw = _parse_csv(data, path, name, detect_encoding(data, head_only=False))
+            raw = _parse_csv(path, head, data_rows, name, detect_encoding(path.read_bytes(), head_only=False))
     except pa.ArrowInvalid as exc:
         raise InputError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
     _require_unique_columns(raw.frame, path)
@@ -168,8 +187,9 @@ def _require_unique_columns(frame: pd.DataFrame, where) -> None:
         raise InputError(f"{where}: column(s) {', '.join(dup)} appear more than once; keep one of each")
 
 
-def _parse_csv(data: bytes, path: Path, name: str, encoding: str) -> RawTable:
-    text_head = data[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
+def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str) -> RawTable:
+    """Fast Arrow reader straight from the file; the exact pandas reader when rows would drift."""
+    text_head = head[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
     header_line = text_head.splitlines()[0] if text_head else ""
     sep = sniff_separator(header_line)
     columns = next(csv.reader([header_line], delimiter=sep))
@@ -178,7 +198,7 @@ def _parse_csv(data: bytes, path: Path, name: str, encoding: str) -> RawTable:
         if encoding != "utf-16":
             try:
                 table = pacsv.read_csv(
-                    pa.BufferReader(data),
+                    str(path),
                     read_options=pacsv.ReadOptions(encoding="utf8" if encoding.startswith("utf-8") else encoding,
                                                    use_threads=True, block_size=1 << 24),
                     parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
@@ -196,15 +216,14 @@ def _parse_csv(data: bytes, path: Path, name: str, encoding: str) -> RawTable:
         if table is not None:
             # The fast reader skips blank lines; if it did (or a cell spans lines), row
             # numbers would drift, so re-read with the exact (slower) reader.
-            lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1
-            if table.num_rows == lines:
+            if table.num_rows == data_rows:
                 return RawTable(name, path.name, _clean_arrow(table, first_row=2), encoding, sep)
         if True:
             with warnings.catch_warnings():
                 # index_col=False: never take extra cells as an index; a row with more
                 # cells than the header is then a ParserWarning, made an error here.
                 warnings.simplefilter("error", pd.errors.ParserWarning)
-                df = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
                                  encoding=encoding, skip_blank_lines=False, engine="c", index_col=False)
             return RawTable(name, path.name, _clean_text_frame(df, first_row=2), encoding, sep)
     except pa.ArrowInvalid:
@@ -257,7 +276,13 @@ def read_inputs(data_dir: str | Path) -> dict[str, RawTable]:
     if "__workbook__" in found:
         tables = read_workbook(found["__workbook__"])
     else:
-        tables = {name: read_csv_table(path, name) for name, path in found.items()}
+        # Arrow's reader and kernels release the GIL: two files at a time use both cores.
+        from concurrent.futures import ThreadPoolExecutor
+
+        by_size = sorted(found.items(), key=lambda kv: -kv[1].stat().st_size)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            read = dict(zip([n for n, _ in by_size], pool.map(lambda kv: read_csv_table(kv[1], kv[0]), by_size)))
+        tables = {name: read[name] for name in found}
     missing = [t for t in REQUIRED_TABLES if t not in tables]
     if missing:
         raise InputError(f"{data_dir}: missing required table(s): {', '.join(missing)}")

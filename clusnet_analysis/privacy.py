@@ -11,22 +11,45 @@ import pandas as pd
 PERSONAL_COLUMNS = ("name",)
 
 
+def pseudonyms_in_row_order(officers: pd.DataFrame) -> pd.Series:
+    """The pseudonym of each officers row, in the table's own row order (RangeIndex)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ._arrow import as_arrow, concat, str_series
+
+    n = len(officers)
+    if n == 0:
+        return pd.Series([], dtype="str")
+    city = as_arrow(officers["home_city"])
+    table = pa.table({"city": city, "id": as_arrow(officers["officer_id"])})
+    order = pc.sort_indices(table, sort_keys=[("city", "ascending"), ("id", "ascending")]).to_numpy()
+    codes = pc.dictionary_encode(city).indices.to_numpy(zero_copy_only=False)[order]
+    position = np.arange(n)
+    first = np.maximum.accumulate(np.where(np.r_[True, codes[1:] != codes[:-1]], position, 0))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = position - first + 1
+    return concat(str_series(city), "-", pd.Series(rank))
+
+
 def officer_pseudonyms(officers: pd.DataFrame) -> pd.Series:
-    """officer_id -> pseudonym."""
-    if officers.empty:
-        return pd.Series([], dtype="str", index=pd.Index([], dtype="str", name="officer_id"))
-    ordered = officers[["officer_id", "home_city"]].sort_values(["home_city", "officer_id"], kind="stable")
-    rank = ordered.groupby("home_city", sort=False).cumcount() + 1
-    pseudonym = ordered["home_city"].astype("str") + "-" + rank.astype("str")
-    return pd.Series(pseudonym.to_numpy(), index=pd.Index(ordered["officer_id"], name="officer_id"), dtype="str")
+    """officer_id -> pseudonym ("LYO-1": home city, then rank by officer_id within the city)."""
+    labels = pseudonyms_in_row_order(officers)
+    return pd.Series(labels.to_numpy(), dtype="str",
+                     index=pd.Index(officers["officer_id"].to_numpy(), dtype="str", name="officer_id")
+                     ).sort_values(kind="stable") if len(labels) else pd.Series(
+                         [], dtype="str", index=pd.Index([], dtype="str", name="officer_id"))
 
 
 def officer_labels(officers: pd.DataFrame, show_names: bool = False) -> pd.Series:
-    """What reports print for an officer: the pseudonym, or "pseudonym (name)" for internal runs."""
-    labels = officer_pseudonyms(officers)
+    """What reports print for each officers row (row order): the pseudonym, or "pseudonym (name)"."""
+    from ._arrow import concat
+
+    labels = pseudonyms_in_row_order(officers)
     if show_names and not officers.empty:
-        names = officers.set_index("officer_id")["name"].reindex(labels.index)
-        labels = labels + " (" + names.fillna("?").astype("str") + ")"
+        names = officers["name"].reset_index(drop=True).fillna("?").astype("str")
+        labels = concat(labels, " (", names, ")")
     return labels
 
 

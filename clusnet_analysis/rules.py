@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import as_arrow, concat, strftime
+from ._arrow import as_arrow, concat, str_series, strftime
 from .programme import Programme
 
 FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "exchange_id", "home_city",
@@ -79,8 +80,14 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
                 expenses: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """All findings, sorted by rule (in RULES order) and subject."""
     found: list[pd.DataFrame] = []
-    counted = view[view["counted"]]
-    c_costs = costs[costs["counted"]]
+    # Filtering copies every column: keep only the columns findings use, and skip the
+    # filter when every exchange counts (the usual case).
+    view_cols = ["exchange_id", "home_city", "host_city", "start_date", "end_date", "status", "period",
+                 "duration_days", "agenda_sent_date", "report_received_date", "report_pages", "report_language"]
+    counted = view[view["counted"]] if not view["counted"].all() else view
+    counted = counted[view_cols]
+    c_costs = costs[costs["counted"]] if not costs["counted"].all() else costs
+    c_costs = c_costs[["exchange_id", "home_city", "period", "total_eur"]]
 
     # over_cap
     over = c_costs[c_costs["total_eur"] > programme.cap_eur + 1e-9]
@@ -94,7 +101,8 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
 
     # outside_window / outside_periods
     w0, w1 = pd.Timestamp(programme.window_start), pd.Timestamp(programme.window_end)
-    outside = counted[(counted["start_date"] < w0) | (counted["end_date"] > w1)]
+    outside_mask = (counted["start_date"] < w0) | (counted["end_date"] > w1)
+    outside = counted[outside_mask]
     if len(outside):
         found.append(_finding(
             "outside_window", outside["exchange_id"],
@@ -103,8 +111,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
             exchange_id=outside["exchange_id"], home_city=outside["home_city"], period=outside["period"],
             value=outside["start_date"].pipe(strftime),
             limit=[f"{programme.window_start}..{programme.window_end}"] * len(outside)))
-    inside = counted.drop(index=outside.index)
-    no_period = inside[inside["period"].isna()]
+    no_period = counted[~outside_mask & counted["period"].isna()]
     if len(no_period):
         found.append(_finding(
             "outside_periods", no_period["exchange_id"],
@@ -230,7 +237,8 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     # Rules in RULES order, subjects sorted within each rule (Arrow sorts strings fast).
     order = {r.id: i for i, r in enumerate(RULES)}
     found.sort(key=lambda f: order[f["rule_id"].iat[0]])
-    found = [f.take(pc.sort_indices(as_arrow(f["subject_id"])).to_numpy()) for f in found]
+    found = [f if _is_sorted(f["subject_id"]) else f.take(pc.sort_indices(as_arrow(f["subject_id"])).to_numpy())
+             for f in found]
     return pd.concat(found, ignore_index=True)[FINDING_COLUMNS]
 
 
@@ -238,38 +246,56 @@ def _concurrent(counted: pd.DataFrame, programme: Programme) -> pd.DataFrame | N
     """Exchanges that start while the allowed number of colleagues is already away.
 
     Per home city, sorted by start: colleagues away when exchange i starts =
-    (exchanges starting before it) - (exchanges that ended before its start);
+    (exchanges of the city starting before it) - (those that ended before its start);
     every exchange that ended before it also started before it, so this is exact.
+    One numpy sweep over all cities: each city's dates are offset far apart.
     """
     if counted.empty:
         return None
     limit = programme.max_concurrent_per_city
-    df = counted[["exchange_id", "home_city", "start_date", "end_date", "period"]].sort_values(
-        ["home_city", "start_date", "exchange_id"], kind="stable").reset_index(drop=True)
-    away = np.zeros(len(df), dtype=np.int64)
-    groups = df.groupby("home_city", sort=False).indices
-    starts_all = df["start_date"].to_numpy()
-    ends_all = df["end_date"].to_numpy()
-    for _, idx in groups.items():
-        starts = starts_all[idx]
-        ends = np.sort(ends_all[idx])
-        away[idx] = np.arange(len(idx)) - np.searchsorted(ends, starts, side="left")
+    city_codes, _ = pd.factorize(counted["home_city"], sort=True)
+    start = counted["start_date"].to_numpy("datetime64[D]").astype(np.int64)
+    end = counted["end_date"].to_numpy("datetime64[D]").astype(np.int64)
+    span = int(max(end.max(), start.max()) - min(end.min(), start.min())) + 2
+    base = min(end.min(), start.min())
+    key_start = city_codes.astype(np.int64) * span + (start - base)
+    key_end = city_codes.astype(np.int64) * span + (end - base)
+    order = np.argsort(key_start, kind="stable")   # ties keep the file's order
+    ks, ke, codes = key_start[order], key_end[order], city_codes[order]
+    position = np.arange(len(order))
+    group_start = np.maximum.accumulate(np.where(np.r_[True, codes[1:] != codes[:-1]], position, 0))
+    ended_before = np.searchsorted(np.sort(key_end), ks, side="left")
+    away = position - ended_before   # earlier starts of the city minus its exchanges already over
     clash = away >= limit
     if not clash.any():
         return None
     # Name a colleague who is away: the earlier exchange of the city with the latest end so far.
-    latest = df.groupby("home_city", sort=False)["end_date"].cummax()
-    holder = df["exchange_id"].where(df["end_date"] == latest)
-    holder = holder.groupby(df["home_city"], sort=False).ffill().groupby(df["home_city"], sort=False).shift(1)
-    hits = df[clash]
-    others = holder[clash]
+    latest = np.maximum.accumulate(ke)
+    holder_pos = np.maximum.accumulate(np.where(ke == latest, position, 0))
+    prev = np.r_[-1, holder_pos[:-1]]
+    prev = np.where(prev >= group_start, prev, -1)
+    # Findings come out sorted by subject (the exchange), as every rule's do.
+    hit_rows, hit_prev = order[clash], prev[clash]
+    by_id = pc.sort_indices(pc.take(as_arrow(counted["exchange_id"]), pa.array(hit_rows))).to_numpy()
+    hit_rows, hit_prev, away_hits = hit_rows[by_id], hit_prev[by_id], away[clash][by_id]
+    rows = counted[["exchange_id", "home_city", "start_date", "end_date", "period"]].iloc[hit_rows]
+    prev_rows = order[np.maximum(hit_prev, 0)]
+    others = str_series(pc.take(as_arrow(counted["exchange_id"]),
+                                pa.array(prev_rows, mask=hit_prev < 0)), index=rows.index)
     named = concat(" (e.g. exchange ", others, ")").where(others.notna(), "")
-    msgs = concat("officer away ", strftime(hits["start_date"]), " to ", strftime(hits["end_date"]), " while ",
-                  pd.Series(away[clash], index=hits.index), " colleague(s) from ", hits["home_city"],
+    msgs = concat("officer away ", strftime(rows["start_date"]), " to ", strftime(rows["end_date"]), " while ",
+                  pd.Series(away_hits, index=rows.index), " colleague(s) from ", rows["home_city"],
                   " are away", named, f"; at most {limit} at a time")
-    return _finding("concurrent_absence", hits["exchange_id"], msgs, exchange_id=hits["exchange_id"],
-                    home_city=hits["home_city"], period=hits["period"], value=others,
-                    limit=[str(limit)] * len(hits))
+    return _finding("concurrent_absence", rows["exchange_id"], msgs, exchange_id=rows["exchange_id"],
+                    home_city=rows["home_city"], period=rows["period"], value=others,
+                    limit=[str(limit)] * len(rows))
+
+
+def _is_sorted(subjects: pd.Series) -> bool:
+    arr = as_arrow(subjects)
+    if len(arr) < 2:
+        return True
+    return bool(pc.all(pc.less_equal(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
 
 
 def summarise(findings: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import as_arrow, positions, str_series as _str_series
+from ._arrow import as_arrow, positions, str_series, str_series as _str_series
 from .privacy import officer_labels
 from .programme import Programme
 
@@ -44,12 +44,11 @@ def exchanges_view(tables: dict[str, pd.DataFrame], programme: Programme,
     ex = tables["exchanges"].reset_index(drop=True)
     officers = tables["officers"]
     pos = positions(officers["officer_id"], ex["officer_id"])
-    labels = officer_labels(officers, show_names)
-    label_pos = positions(pd.Series(labels.index, dtype="str"), ex["officer_id"])
+    labels = officer_labels(officers, show_names)   # row order of the officers table
     view = pd.DataFrame({
         "exchange_id": ex["exchange_id"],
         "officer_id": ex["officer_id"],
-        "officer_pseudonym": _take(pd.Series(labels.to_numpy(), dtype="str"), label_pos),
+        "officer_pseudonym": _take(labels, pos),
         "home_city": _take(officers["home_city"], pos),
         "host_city": ex["host_city"],
         "start_date": ex["start_date"],
@@ -81,7 +80,7 @@ def _fx_lookup(currency: pd.Series, month_key: np.ndarray, fx: pd.DataFrame) -> 
 
 
 def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
-                 view: pd.DataFrame | None = None) -> pd.DataFrame:
+                 view: pd.DataFrame | None = None, exchange_pos: np.ndarray | None = None) -> pd.DataFrame:
     """Every expense line in EUR at the rate of the exchange's start month.
 
     amount_eur is rounded to the cent per line. A line without a rate keeps
@@ -90,21 +89,22 @@ def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
     """
     view = exchanges_view(tables, programme) if view is None else view
     exp = tables["expenses"].reset_index(drop=True)
-    pos = positions(view["exchange_id"], exp["exchange_id"])
+    pos = positions(view["exchange_id"], exp["exchange_id"]) if exchange_pos is None else exchange_pos
     start = view["start_date"]
     ym_ex = (start.dt.year * 100 + start.dt.month).to_numpy()
     month_key = ym_ex[np.maximum(pos, 0)] if len(view) else np.zeros(len(exp), dtype=np.int64)
     rates = _fx_lookup(exp["currency"], month_key.astype(np.int64), tables["fx_rates"])
     uniq = np.unique(month_key)
     labels = [f"{k // 100:04d}-{k % 100:02d}" for k in uniq]
-    month = pd.Categorical.from_codes(np.searchsorted(uniq, month_key), categories=labels)
     out = pd.DataFrame({
         "expense_id": exp["expense_id"],
         "exchange_id": exp["exchange_id"],
         "category": exp["category"],
         "amount": exp["amount"],
         "currency": exp["currency"],
-        "month": pd.Series(month).astype("str"),
+        "month": str_series(pa.DictionaryArray.from_arrays(
+            pa.array(np.searchsorted(uniq, month_key).astype(np.int32)), pa.array(labels, pa.string())
+        ).cast(pa.string())) if len(exp) else pd.Series([], dtype="str"),
         "units_per_eur": rates,
         # Each converted line is rounded to the cent, as on a claim form, so category
         # columns, totals and per-line sums all add up to the cent.
@@ -117,13 +117,14 @@ def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
 
 
 def exchange_costs(tables: dict[str, pd.DataFrame], programme: Programme,
-                   view: pd.DataFrame | None = None, expenses: pd.DataFrame | None = None) -> pd.DataFrame:
+                   view: pd.DataFrame | None = None, expenses: pd.DataFrame | None = None,
+                   exchange_pos: np.ndarray | None = None) -> pd.DataFrame:
     """One row per exchange: EUR per category, total, and lines that could not be converted."""
     view = exchanges_view(tables, programme) if view is None else view
     expenses = expenses_eur(tables, programme, view) if expenses is None else expenses
     n = len(view)
     cats = list(programme.expense_categories)
-    pos = positions(view["exchange_id"], expenses["exchange_id"])
+    pos = positions(view["exchange_id"], expenses["exchange_id"]) if exchange_pos is None else exchange_pos
     cat = positions(pd.Series(cats, dtype="str"), expenses["category"])
     ok = (pos >= 0) & (cat >= 0)
     eur = expenses["amount_eur"].to_numpy()
