@@ -54,15 +54,10 @@ def _format_table(df, columns: list[str], limit: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def _hide_personal(df, column_name: str = "column", value: str = "value"):
-    """Blank the value of personal-data cells in an error table."""
-    from .privacy import PERSONAL_COLUMNS
+def _hide_personal(df):
+    from .privacy import hide_personal_values
 
-    if len(df) and value in df:
-        df = df.copy()
-        hide = df[column_name].isin(PERSONAL_COLUMNS)
-        df.loc[hide, value] = "(personal data hidden)"
-    return df
+    return hide_personal_values(df)
 
 
 def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> list[Path]:

@@ -54,6 +54,16 @@ class Dataset:
     def fingerprint(self) -> str:
         return self.provenance.get("fingerprint", "")
 
+    def table_summary(self) -> pd.DataFrame:
+        """One row per table: file, rows read, valid, quarantined."""
+        return pd.DataFrame({
+            "table": list(self.tables),
+            "file": [self.files.get(t) for t in self.tables],
+            "rows_read": [self.rows_read.get(t, 0) for t in self.tables],
+            "rows_valid": [len(rows) for rows in self.tables.values()],
+            "rows_quarantined": [len(self.quarantine.get(t, ())) for t in self.tables],
+        })
+
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
 

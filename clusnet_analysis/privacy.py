@@ -55,3 +55,12 @@ def officer_labels(officers: pd.DataFrame, show_names: bool = False) -> pd.Serie
 
 def without_personal_data(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=[c for c in PERSONAL_COLUMNS if c in df.columns])
+
+
+def hide_personal_values(errors: pd.DataFrame, column: str = "column", value: str = "value") -> pd.DataFrame:
+    """An error table with the value of every personal-data cell blanked."""
+    if not len(errors) or value not in errors:
+        return errors
+    out = errors.copy()
+    out.loc[out[column].isin(PERSONAL_COLUMNS), value] = "(personal data hidden)"
+    return out

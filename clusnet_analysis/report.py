@@ -73,7 +73,7 @@ def start(period: str = FINAL, data_dir: str | None = None, *, show_names: bool 
     if ds.error_count and not allow_invalid:
         raise InvalidDataError(
             f"{ds.error_count} schema error(s) in {ds.data_dir}; run `clusnet validate --data {ds.data_dir}` "
-            "to see them, or build with --allow-invalid to use the valid rows only")
+            "to see them, or use the valid rows only (allow_invalid=True here, --allow-invalid for clusnet run)")
     params = {"period": period, "data_dir": str(ds.data_dir), "show_names": show_names,
               "allow_invalid": allow_invalid, **parameters}
     return Period(ds=ds, period=period, label=period_label(ds.programme, period), parameters=params)
@@ -166,6 +166,17 @@ def figure_caption(p: Period) -> str:
     ds = p.ds
     return (f"{ds.programme.name} · {p.label} · input {ds.fingerprint} · clusnet_analysis {__version__}"
             + (" · SYNTHETIC SAMPLE DATA" if ds.synthetic else ""))
+
+
+def show_figure(fig, p: Period) -> None:
+    """Show a figure once, with its provenance caption, then free it."""
+    from .plots.style import add_caption
+
+    add_caption(fig, figure_caption(p))
+    _display(fig)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 def _jsonable(value):

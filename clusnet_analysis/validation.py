@@ -72,7 +72,7 @@ def _describe(check: str, field_description: str | None) -> str:
         return "has the wrong form" + (f": expected {field_description}" if field_description else f" ({arg})")
     if name == "str_length":
         return "is too long (more than 64 characters)"
-    if name in ("field_uniqueness", "unique"):
+    if name in ("field_uniqueness", "unique", schemas.UNIQUE_CHECK_NAME):
         return "duplicate value: must be unique in the file"
     if name == "multiple_fields_uniqueness":
         return "duplicate row: this combination must be unique"
@@ -83,8 +83,7 @@ def _describe(check: str, field_description: str | None) -> str:
     return check
 
 
-def _pandera_errors(raw: RawTable, typed: pd.DataFrame, model, skip: set[tuple[int, str]]) -> pd.DataFrame:
-    schema = model.to_schema()
+def _pandera_errors(raw: RawTable, typed: pd.DataFrame, schema, skip: set[tuple[int, str]]) -> pd.DataFrame:
     try:
         schema.validate(typed, lazy=True)
         return pd.DataFrame(columns=ERROR_COLUMNS)
@@ -239,7 +238,7 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
         skip = set()
         for e in table_errors:
             skip.update(zip(e["row"].astype(int), e["column"]))
-        table_errors.append(_pandera_errors(raw, typed, schemas.MODELS[table], skip))
+        table_errors.append(_pandera_errors(raw, typed, schemas.validation_schema(table), skip))
         for (t, column), (allowed, what) in vocab.items():
             if t == table:
                 table_errors.append(_reference_errors(raw.label, table, typed, column, set(allowed), None,

@@ -107,8 +107,9 @@ def test_notebook_is_thin_and_uses_the_report_helpers(name):
     for forbidden in (".groupby(", ".pivot", ".merge(", "crosstab", 'tables["officers"]', "to_html",
                       "Markdown(", "HTML("):
         assert forbidden not in code, f"{name} uses {forbidden}: move it into the package"
-    # every figure is shown once and closed; each carries the provenance caption
-    assert code.count("display(fig)") == code.count("plt.close(fig)") == code.count("report.figure_caption(p)")
+    # every figure is shown once, with its provenance caption, and freed: report.show_figure does all three
+    assert "display(fig)" not in code
+    assert code.count("fig = ") == code.count("report.show_figure(fig, p)")
 
 
 # ------------------------------------------------------------------ executed notebooks (slow)

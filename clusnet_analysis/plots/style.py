@@ -46,16 +46,11 @@ def apply_style() -> None:
     })
 
 
-def save_figure(fig, out_dir: str | Path, name: str, caption: str | None = None) -> list[Path]:
-    """Write ``name.png`` (>= 200 dpi) and ``name.svg``; identical bytes for identical inputs.
+def add_caption(fig, caption: str | None) -> None:
+    """Freeze the layout at the saving resolution and put ``caption`` below everything drawn.
 
-    Metadata that would change between runs (dates, software version) is removed.
-    ``caption`` (e.g. provenance) is drawn at the bottom of the figure.
+    Freezing also makes saving the same figure twice give identical bytes.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # Lay out once at the saving resolution, then freeze: saving the same figure twice
-    # (or a caption added below) must not move anything.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
@@ -64,10 +59,20 @@ def save_figure(fig, out_dir: str | Path, name: str, caption: str | None = None)
         canvas.draw()
         fig.set_layout_engine("none")
     if caption:
-        # Below everything already drawn (legends under the axes included), so it never overlaps.
         bbox = fig.get_tightbbox(canvas.get_renderer())
         fig.text(bbox.x0 / fig.get_figwidth(), bbox.y0 / fig.get_figheight() - 0.015, caption,
                  fontsize=6, color="#555555", ha="left", va="top")
+
+
+def save_figure(fig, out_dir: str | Path, name: str, caption: str | None = None) -> list[Path]:
+    """Write ``name.png`` (>= 200 dpi) and ``name.svg``; identical bytes for identical inputs.
+
+    Metadata that would change between runs (dates, software version) is removed.
+    ``caption`` (e.g. provenance) is drawn at the bottom of the figure.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    add_caption(fig, caption)
     paths = []
     for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         path = out_dir / f"{name}.{ext}"
