@@ -113,12 +113,39 @@ def heading(text: str, level: int = 3) -> None:
     _display(_html(f"<h{level}>{esc(text)}</h{level}>"))
 
 
+def pretty_label(name):
+    """Column name for a reader: previously_reported_eur -> "Previously reported (EUR)".
+
+    Names that are not lower-case words (city codes, period ids) are left as they are.
+    """
+    if not isinstance(name, str) or not name.islower():
+        return name
+    words = name.split("_")
+    shown = []
+    for i, word in enumerate(words):
+        if word == "eur":
+            shown.append("(EUR)" if i == len(words) - 1 and words[i - 1:i] != ["per"] else "EUR")
+        elif word == "pct":
+            shown.append("%")
+        elif word in ("id", "fx"):
+            shown.append(word.upper())
+        else:
+            shown.append(word)
+    text = " ".join(shown)
+    return text[:1].upper() + text[1:]
+
+
 def show(df: pd.DataFrame, caption: str | None = None, max_rows: int = 60, index: bool = False,
-         float_format: str = "{:,.2f}") -> None:
-    """A table with every cell escaped (titles or names with HTML show as text)."""
+         float_format: str = "{:,.2f}", pretty: bool = True) -> None:
+    """A table with every cell escaped (titles or names with HTML show as text).
+
+    Column names are shown for a reader ("Previously reported (EUR)") unless ``pretty=False``.
+    """
     if df is None:
         return
     body = df.head(max_rows)
+    if pretty:
+        body = body.rename(columns=pretty_label)
     formatters = {c: (lambda v, f=float_format: "" if pd.isna(v) else f.format(v))
                   for c in body.columns if pd.api.types.is_float_dtype(body[c])}
     table = body.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters,
@@ -172,7 +199,7 @@ def show_figure(fig, p: Period) -> None:
     """Show a figure once, with its provenance caption, then free it."""
     from .plots.style import add_caption
 
-    add_caption(fig, figure_caption(p))
+    add_caption(fig, figure_caption(p), dpi=None)   # screen resolution: small, fast pages
     _display(fig)
     import matplotlib.pyplot as plt
 

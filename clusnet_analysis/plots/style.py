@@ -46,16 +46,18 @@ def apply_style() -> None:
     })
 
 
-def add_caption(fig, caption: str | None) -> None:
-    """Freeze the layout at the saving resolution and put ``caption`` below everything drawn.
+def add_caption(fig, caption: str | None, dpi: int | None = DPI) -> None:
+    """Freeze the layout at ``dpi`` (the saving resolution) and put ``caption`` below everything drawn.
 
-    Freezing also makes saving the same figure twice give identical bytes.
+    Freezing also makes saving the same figure twice give identical bytes. For
+    on-screen display pass ``dpi=None`` to keep the figure's own resolution.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
     if fig.get_layout_engine() is not None:
-        fig.set_dpi(DPI)
+        if dpi:
+            fig.set_dpi(dpi)
         canvas.draw()
         fig.set_layout_engine("none")
     if caption:
