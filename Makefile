@@ -54,7 +54,7 @@ test: $(STAMP)
 
 ## Open JupyterLab with the package importable (kernel "Python (clusnet_analysis)")
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 ## Regenerate the bundled synthetic sample (deterministic)
 sample: $(STAMP)
