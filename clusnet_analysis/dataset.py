@@ -18,13 +18,14 @@ import pandas as pd
 
 from . import __version__, config
 from .io import InputError
+from .validation import ErrorCounts
 from .programme import ClusterModel, Programme, load_cluster_model, load_programme
 
 CACHE_FORMAT = 1
 
 
 @dataclass
-class Dataset:
+class Dataset(ErrorCounts):
     data_dir: Path
     programme: Programme
     model: ClusterModel
@@ -41,14 +42,6 @@ class Dataset:
     synthetic: bool
     provenance: dict = field(default_factory=dict)
     show_names: bool = False
-
-    @property
-    def error_count(self) -> int:
-        return len(self.errors)
-
-    @property
-    def quarantined_count(self) -> int:
-        return int(sum(len(q) for q in self.quarantine.values()))
 
     @property
     def fingerprint(self) -> str:

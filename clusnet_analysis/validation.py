@@ -26,14 +26,10 @@ from .programme import ClusterModel, Programme
 ERROR_COLUMNS = ["file", "row", "column", "value", "problem", "table", "check"]
 
 
-@dataclass
-class ValidationResult:
-    tables: dict[str, pd.DataFrame]             # valid rows, typed; index = spreadsheet row
-    errors: pd.DataFrame                        # ERROR_COLUMNS, one row per problem
-    quarantine: dict[str, pd.DataFrame]         # rejected rows as read (text) + "problems"
-    rows_read: dict[str, int]
-    files: dict[str, str]
-    notes: list[str] = field(default_factory=list)
+class ErrorCounts:
+    """``error_count`` and ``quarantined_count`` for anything with ``errors`` and ``quarantine``."""
+    errors: pd.DataFrame
+    quarantine: dict[str, pd.DataFrame]
 
     @property
     def error_count(self) -> int:
@@ -42,6 +38,16 @@ class ValidationResult:
     @property
     def quarantined_count(self) -> int:
         return int(sum(len(q) for q in self.quarantine.values()))
+
+
+@dataclass
+class ValidationResult(ErrorCounts):
+    tables: dict[str, pd.DataFrame]             # valid rows, typed; index = spreadsheet row
+    errors: pd.DataFrame                        # ERROR_COLUMNS, one row per problem
+    quarantine: dict[str, pd.DataFrame]         # rejected rows as read (text) + "problems"
+    rows_read: dict[str, int]
+    files: dict[str, str]
+    notes: list[str] = field(default_factory=list)
 
 
 def _errors(label: str, table: str, rows, column: str, values, problem, check: str) -> pd.DataFrame:

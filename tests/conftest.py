@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from clusnet_analysis import config
+from clusnet_analysis.programme import load_cluster_model, load_programme
 
 
 @pytest.fixture(autouse=True)
@@ -14,3 +15,15 @@ def _isolated_outputs(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "CACHE_DIR", tmp_path / ".cache")
     monkeypatch.setenv("CLUSNET_REPORTS_DIR", str(tmp_path))
     monkeypatch.setenv("CLUSNET_CACHE_DIR", str(tmp_path / ".cache"))
+
+
+@pytest.fixture(scope="session")
+def programme():
+    """The bundled CLUSNET rules (a test module may override this with its own programme)."""
+    return load_programme()
+
+
+@pytest.fixture(scope="session")
+def model():
+    """The bundled cluster model."""
+    return load_cluster_model()

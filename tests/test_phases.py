@@ -52,16 +52,6 @@ def round_rows(cluster_id, date, scores):
     })
 
 
-@pytest.fixture(scope="module")
-def programme():
-    return load_programme()
-
-
-@pytest.fixture(scope="module")
-def model():
-    return load_cluster_model()
-
-
 @pytest.fixture()
 def assessments():
     rounds = [

@@ -26,16 +26,6 @@ THEMES = ["research", "education", "capital", "policy", "firm_to_firm", "cluster
 PARTNERS = ["LYO", "BCN", "MUC", "DTM", "LEJ", "MAN", "HEL", "BUD", "GOT", "EIN"]
 
 
-@pytest.fixture(scope="module")
-def programme():
-    return load_programme()
-
-
-@pytest.fixture(scope="module")
-def model():
-    return load_cluster_model()
-
-
 @pytest.fixture()
 def exchanges_view():
     return pd.DataFrame({

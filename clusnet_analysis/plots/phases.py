@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .practices import plain
-from .style import PALETTE, apply_style
+from .style import PALETTE, apply_style, finish_stacked_bars
 
 
 def phase_distribution_figure(distribution: pd.DataFrame, phase_labels: dict[str, str] | None = None,
@@ -40,10 +40,4 @@ def phase_distribution_figure(distribution: pd.DataFrame, phase_labels: dict[str
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", visible=False)
     ax.set_title(plain(title))
-    if counts.to_numpy().sum() == 0:
-        ax.text(0.5, 0.5, "No assessed clusters", transform=ax.transAxes, ha="center", va="center")
-        ax.set_xlim(0, 1)
-    if len(counts.columns):
-        ax.legend(title="Phase", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
-    return fig
+    return finish_stacked_bars(fig, ax, counts, "No assessed clusters", "Phase", value_axis="x")

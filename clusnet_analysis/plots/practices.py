@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .style import PALETTE, apply_style
+from .style import PALETTE, apply_style, finish_stacked_bars
 
 
 def plain(text) -> str:
@@ -39,10 +39,4 @@ def themes_by_host_figure(theme_by_host: pd.DataFrame, theme_labels: dict[str, s
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(plain(title))
     ax.grid(axis="x", visible=False)
-    if counts.to_numpy().sum() == 0:
-        ax.text(0.5, 0.5, "No practices reported", transform=ax.transAxes, ha="center", va="center")
-        ax.set_ylim(0, 1)
-    if len(counts.columns):
-        ax.legend(title="Theme", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
-    return fig
+    return finish_stacked_bars(fig, ax, counts, "No practices reported", "Theme", value_axis="y")

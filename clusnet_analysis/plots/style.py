@@ -46,6 +46,17 @@ def apply_style() -> None:
     })
 
 
+def finish_stacked_bars(fig, ax, counts, empty_text: str, legend_title: str, value_axis: str):
+    """Common ending of the stacked-bar figures: empty-data note, legend outside, tight layout."""
+    if counts.to_numpy().sum() == 0:
+        ax.text(0.5, 0.5, empty_text, transform=ax.transAxes, ha="center", va="center")
+        (ax.set_xlim if value_axis == "x" else ax.set_ylim)(0, 1)
+    if len(counts.columns):
+        ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def add_caption(fig, caption: str | None, dpi: int | None = DPI) -> None:
     """Freeze the layout at ``dpi`` (the saving resolution) and put ``caption`` below everything drawn.
 
