@@ -21,7 +21,10 @@ Id = partial(pa.Field, unique=True, description="identifier, unique in its table
 Ref = partial(pa.Field, description="identifier of a row in another table")
 OptionalRef = partial(pa.Field, nullable=True, description="identifier of a row in another table, or empty")
 Text = partial(pa.Field, nullable=True)
-Currency = partial(pa.Field, str_matches=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR, GBP, HUF, SEK")
+# Codes are read case-insensitively (a spreadsheet's "eur" is EUR): parsing applies metadata["case"].
+UPPER, LOWER = {"case": "upper"}, {"case": "lower"}
+Currency = partial(pa.Field, str_matches=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR, GBP, HUF, SEK",
+                   metadata=UPPER)
 Date = partial(pa.Field, description="date: YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or YYYY.MM.DD")
 
 EXCHANGE_STATUSES = ["draft", "submitted", "validated"]
@@ -37,7 +40,7 @@ class _Base(pa.DataFrameModel):
 class Cities(_Base):
     city_id: Series[str] = Id()
     name: Series[str] = pa.Field()
-    country: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}$", description="ISO 3166 alpha-2")
+    country: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}$", description="ISO 3166 alpha-2", metadata=UPPER)
     currency: Series[str] = Currency()
     lat: Series[float] = pa.Field(ge=-90, le=90, nullable=True)
     lon: Series[float] = pa.Field(ge=-180, le=180, nullable=True)
@@ -49,7 +52,7 @@ class Cities(_Base):
 class Officers(_Base):
     officer_id: Series[str] = Id()
     home_city: Series[str] = Ref()
-    employer_type: Series[str] = pa.Field()
+    employer_type: Series[str] = pa.Field(metadata=LOWER)
     name: Series[str] = pa.Field(description="personal data: never shown in reports")
     role: Series[str] = Text()
 
@@ -63,13 +66,13 @@ class Exchanges(_Base):
     host_city: Series[str] = Ref()
     start_date: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
     end_date: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
-    status: Series[str] = pa.Field(isin=EXCHANGE_STATUSES)
+    status: Series[str] = pa.Field(isin=EXCHANGE_STATUSES, metadata=LOWER)
     group_visit_id: Series[str] = OptionalRef()
     agenda_sent_date: Series["datetime64[ns]"] = Date(nullable=True)  # type: ignore[valid-type]
     report_received_date: Series["datetime64[ns]"] = Date(nullable=True)  # type: ignore[valid-type]
     report_pages: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, le=1000)
     report_language: Series[str] = pa.Field(nullable=True, str_matches=r"^[a-z]{2}$",
-                                            description="ISO 639-1 code, e.g. en")
+                                            description="ISO 639-1 code, e.g. en", metadata=LOWER)
 
     @pa.dataframe_check(error="end_date is before start_date")
     def end_not_before_start(cls, df: pd.DataFrame) -> Series[bool]:
@@ -82,7 +85,7 @@ class Exchanges(_Base):
 class Expenses(_Base):
     expense_id: Series[str] = Id()
     exchange_id: Series[str] = Ref()
-    category: Series[str] = pa.Field()
+    category: Series[str] = pa.Field(metadata=LOWER)
     amount: Series[float] = pa.Field(ge=0, description="in `currency`; negative amounts are not allowed")
     currency: Series[str] = Currency()
     quantity: Series[float] = pa.Field(nullable=True, ge=0)
@@ -131,8 +134,8 @@ class Practices(_Base):
     exchange_id: Series[str] = Ref()
     title: Series[str] = pa.Field()
     description: Series[str] = Text()
-    theme: Series[str] = pa.Field()
-    phase: Series[str] = pa.Field(nullable=True)
+    theme: Series[str] = pa.Field(metadata=LOWER)
+    phase: Series[str] = pa.Field(nullable=True, metadata=LOWER)
     transferability: Series[pd.Int64Dtype] = pa.Field(ge=1, le=5)
     cluster_id: Series[str] = OptionalRef()
 
@@ -145,7 +148,7 @@ class Links(_Base):
     exchange_id: Series[str] = OptionalRef()
     from_cluster: Series[str] = Ref()
     to_cluster: Series[str] = Ref()
-    kind: Series[str] = pa.Field(isin=LINK_KINDS)
+    kind: Series[str] = pa.Field(isin=LINK_KINDS, metadata=LOWER)
     created_on: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
 
     @pa.dataframe_check(error="a link must join two different clusters")
@@ -188,6 +191,13 @@ def column_kinds(table: str) -> dict[str, tuple[str, bool]]:
             kind = "text"
         kinds[name] = (kind, not col.nullable)
     return kinds
+
+
+def column_cases(table: str) -> dict[str, str]:
+    """``{column: "upper" | "lower"}`` for code columns read case-insensitively."""
+    schema = MODELS[table].to_schema()
+    return {name: col.metadata["case"] for name, col in schema.columns.items()
+            if (col.metadata or {}).get("case")}
 
 
 def empty_frame(table: str) -> pd.DataFrame:

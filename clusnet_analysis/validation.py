@@ -18,7 +18,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import schemas
-from ._arrow import isin
+import pyarrow.compute as pc
+
+from ._arrow import as_arrow, isin, str_series
 from .io import TABLES, RawTable
 from .parsing import PARSERS, WHAT
 from .programme import ClusterModel, Programme
@@ -137,6 +139,7 @@ def _df_check_column(check: str, table: str, column) -> str:
 def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
     """Type every column the schema knows; returns (typed frame, error frames, missing columns)."""
     kinds = schemas.column_kinds(raw.name)
+    cases = schemas.column_cases(raw.name)
     df = raw.frame
     errors: list[pd.DataFrame] = []
     missing = [c for c, (_, required) in kinds.items() if c not in df.columns and required]
@@ -149,7 +152,12 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[s
             typed[col] = schemas.empty_frame(raw.name)[col].reindex(df.index)
             continue
         if kind == "text":
-            typed[col] = df[col].astype("str")
+            case = cases.get(col)
+            if case:   # "eur" is EUR, "Validated" is validated
+                fold = pc.utf8_upper if case == "upper" else pc.utf8_lower
+                typed[col] = str_series(fold(as_arrow(df[col])), index=df.index)
+            else:
+                typed[col] = df[col].astype("str")
             continue
         values, bad = PARSERS[kind](df[col])
         typed[col] = values

@@ -102,7 +102,7 @@ def test_notebook_is_thin_and_uses_the_report_helpers(name):
     code = _code(_read(name))
     assert "p = report.start(period, data_dir, show_names=show_names, allow_invalid=allow_invalid)" in code
     assert "report.banner(p)" in code
-    assert "report.write_headline(headline_path, p, {" in code
+    assert "report.write_headline(headline_path, p, headlines." in code
     assert f'report.provenance(p, "{name}")' in code
     for forbidden in (".groupby(", ".pivot", ".merge(", "crosstab", 'tables["officers"]', "to_html",
                       "Markdown(", "HTML("):

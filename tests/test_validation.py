@@ -115,8 +115,8 @@ CASES = [
      [["exchanges.csv", 3, "status", "approved", "must be one of: draft, submitted, validated"]]),
     ("currency code",
      dict(expenses=EXPENSES + [expense("E5", currency="GBP")]),
-     dict(expenses=EXPENSES + [expense("E5", currency="eur")]),
-     [["expenses.csv", 6, "currency", "eur",
+     dict(expenses=EXPENSES + [expense("E5", currency="EURO")]),
+     [["expenses.csv", 6, "currency", "EURO",
        "has the wrong form: expected ISO 4217 code, e.g. EUR, GBP, HUF, SEK"]]),
     ("employer type not known",
      dict(officers=OFFICERS + [officer("O6", employer_type="university")]),   # known, not eligible: a rule
@@ -265,7 +265,7 @@ MESSY = dict(
                            exchange("X9", officer_id="O3", host_city="LYO")],
     expenses=EXPENSES + [expense("E5", amount="abc"), expense("E6", amount="-5"), expense("E7", category="gifts"),
                          expense("E8", exchange_id="X2"), expense("E9", exchange_id="X99"),
-                         expense("E10", currency="eur"), expense("E11", exchange_id="X9")],
+                         expense("E10", currency="EURO"), expense("E11", exchange_id="X9")],
     fx_rates=FX_RATES + [fx("2009-09", "GBP", "0.91"), fx("2009-13", "GBP"), fx("2009-10", "GBP", "0")],
     assessments=ASSESSMENTS + [assessment("XYZ-1", score="3"), assessment(cluster_id="C9")],
     practices=PRACTICES + [practice("P2", theme="tourism", transferability="0"), practice("P3", phase="mature"),
@@ -328,3 +328,16 @@ def test_empty_name_error_does_not_show_a_value(tmp_path, capsys):
     errors = pd.read_csv(out / "errors.csv", dtype=str, keep_default_na=False)
     assert errors[SHOWN].values.tolist() == [
         ["officers.csv", "7", "name", "(personal data hidden)", "is empty but required"]]
+
+
+def test_codes_are_read_case_insensitively(tmp_path):
+    """A spreadsheet's "eur", "Validated", "Travel" or "EN" are the codes EUR, validated, travel, en."""
+    data = write_data(tmp_path / "data",
+                      exchanges=EXCHANGES + [exchange("X2", status="Validated", report_language="EN")],
+                      expenses=EXPENSES + [expense("E5", exchange_id="X2", currency="eur", category="Travel")])
+    ds = dataset.build(data)
+    assert ds.error_count == 0
+    x2 = ds.tables["exchanges"].set_index("exchange_id").loc["X2"]
+    assert (x2["status"], x2["report_language"]) == ("validated", "en")
+    e5 = ds.tables["expenses"].set_index("expense_id").loc["E5"]
+    assert (e5["currency"], e5["category"]) == ("EUR", "travel")
