@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 import warnings
 from dataclasses import dataclass
@@ -218,14 +217,13 @@ def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str
             # numbers would drift, so re-read with the exact (slower) reader.
             if table.num_rows == data_rows:
                 return RawTable(name, path.name, _clean_arrow(table, first_row=2), encoding, sep)
-        if True:
-            with warnings.catch_warnings():
-                # index_col=False: never take extra cells as an index; a row with more
-                # cells than the header is then a ParserWarning, made an error here.
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                                 encoding=encoding, skip_blank_lines=False, engine="c", index_col=False)
-            return RawTable(name, path.name, _clean_text_frame(df, first_row=2), encoding, sep)
+        with warnings.catch_warnings():
+            # index_col=False: never take extra cells as an index; a row with more
+            # cells than the header is then a ParserWarning, made an error here.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                             encoding=encoding, skip_blank_lines=False, engine="c", index_col=False)
+        return RawTable(name, path.name, _clean_text_frame(df, first_row=2), encoding, sep)
     except pa.ArrowInvalid:
         raise
     except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError, ValueError) as exc:

@@ -64,12 +64,12 @@ class Exchanges(_Base):
     exchange_id: Series[str] = Id()
     officer_id: Series[str] = Ref()
     host_city: Series[str] = Ref()
-    start_date: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
-    end_date: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
+    start_date: Series[pa.DateTime] = Date()
+    end_date: Series[pa.DateTime] = Date()
     status: Series[str] = pa.Field(isin=EXCHANGE_STATUSES, metadata=LOWER)
     group_visit_id: Series[str] = OptionalRef()
-    agenda_sent_date: Series["datetime64[ns]"] = Date(nullable=True)  # type: ignore[valid-type]
-    report_received_date: Series["datetime64[ns]"] = Date(nullable=True)  # type: ignore[valid-type]
+    agenda_sent_date: Series[pa.DateTime] = Date(nullable=True)
+    report_received_date: Series[pa.DateTime] = Date(nullable=True)
     report_pages: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, le=1000)
     report_language: Series[str] = pa.Field(nullable=True, str_matches=r"^[a-z]{2}$",
                                             description="ISO 639-1 code, e.g. en", metadata=LOWER)
@@ -118,7 +118,7 @@ class Clusters(_Base):
 
 class Assessments(_Base):
     cluster_id: Series[str] = Ref()
-    assessed_on: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
+    assessed_on: Series[pa.DateTime] = Date()
     assessor: Series[str] = Text()
     criterion_id: Series[str] = Ref()
     score: Series[pd.Int64Dtype] = pa.Field(isin=[0, 1, 2], description="0 not met, 1 partly, 2 fully")
@@ -149,7 +149,7 @@ class Links(_Base):
     from_cluster: Series[str] = Ref()
     to_cluster: Series[str] = Ref()
     kind: Series[str] = pa.Field(isin=LINK_KINDS, metadata=LOWER)
-    created_on: Series["datetime64[ns]"] = Date()  # type: ignore[valid-type]
+    created_on: Series[pa.DateTime] = Date()
 
     @pa.dataframe_check(error="a link must join two different clusters")
     def not_a_self_link(cls, df: pd.DataFrame) -> Series[bool]:

@@ -28,7 +28,6 @@ import pytest
 from clusnet_analysis.analysis import phases as ph
 from clusnet_analysis.plots.phases import phase_distribution_figure
 from clusnet_analysis.plots.style import save_figure
-from clusnet_analysis.programme import load_cluster_model, load_programme
 
 PHASES = ["initiation", "pilot", "establishment", "sustainability"]
 PARTNERS = ["LYO", "BCN", "MUC", "DTM", "LEJ", "MAN", "HEL", "BUD", "GOT", "EIN"]

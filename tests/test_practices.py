@@ -20,7 +20,6 @@ import pytest
 from clusnet_analysis.analysis import practices as pr
 from clusnet_analysis.plots.practices import themes_by_host_figure
 from clusnet_analysis.plots.style import save_figure
-from clusnet_analysis.programme import load_cluster_model, load_programme
 
 THEMES = ["research", "education", "capital", "policy", "firm_to_firm", "cluster_to_cluster", "global"]
 PARTNERS = ["LYO", "BCN", "MUC", "DTM", "LEJ", "MAN", "HEL", "BUD", "GOT", "EIN"]

@@ -12,7 +12,7 @@ import pytest
 
 from clusnet_analysis import cli, config, dataset
 
-from clusnet_testdata import (ASSESSMENTS, CLUSTERS, COLUMNS, EXCHANGES, EXPENSES, FX_RATES, LINKS, OFFICERS,
+from clusnet_testdata import (ASSESSMENTS, COLUMNS, EXCHANGES, EXPENSES, FX_RATES, LINKS, OFFICERS,
                               PRACTICES, exchange, expense, write_data, write_table)
 
 SHOWN = ["file", "row", "column", "value", "problem"]
