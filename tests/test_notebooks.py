@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import json
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -137,14 +136,19 @@ def _broken_copy(target: Path) -> Path:
     return target
 
 
-def _execute(source: Path, output: Path, parameters: dict) -> None:
-    import papermill
+def _run_period(data_dir: Path, reports: Path, parameters: dict, only=None) -> Path:
+    """Execute notebooks for PERIOD with the package's own batch runner.
 
-    papermill.execute_notebook(
-        str(source), str(output), parameters=parameters, kernel_name="python3", cwd=str(NOTEBOOKS_DIR),
-        progress_bar=False, log_output=False,
-        # parallel kernels sharing one sqlite history file can hit "database is locked"
-        extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    Processes, one kernel each over Unix sockets, with start and cell timeouts: kernels
+    started from threads over TCP can race for a port, and a kernel that dies at start
+    leaves its client waiting forever.
+    """
+    from clusnet_analysis.batch import run_batch
+
+    result = run_batch([PERIOD], data_dir, NOTEBOOKS_DIR, reports, jobs=2, force=True, parameters=parameters,
+                       only=only, start_timeout=120, execution_timeout=300)
+    assert result.ok, result.summary()
+    return reports / PERIOD
 
 
 @pytest.fixture(scope="module")
@@ -152,24 +156,17 @@ def runs(tmp_path_factory) -> dict:
     """Every notebook executed once; name -> {"headline": dict, "outputs": all output text}."""
     root = tmp_path_factory.mktemp("notebook_runs")
     broken_dir = _broken_copy(root / "broken_data")
-    jobs = {name: (name, {"period": PERIOD}) for name in TITLES}
-    jobs[BROKEN] = ("01_data_quality", {"period": PERIOD, "data_dir": str(broken_dir), "allow_invalid": True})
-
-    def run(job):
-        name, (notebook, parameters) = job
-        headline = root / f"{name}.headline.json"
-        output = root / f"{name}.ipynb"
-        _execute(NOTEBOOKS_DIR / f"{notebook}.ipynb", output, {**parameters, "headline_path": str(headline)})
-        return name, headline, output
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        finished = list(pool.map(run, jobs.items()))
+    sample = _run_period(config.SAMPLE_DATA_DIR, root / "reports", {"show_names": False, "allow_invalid": False})
+    broken = _run_period(broken_dir, root / "broken_reports", {"show_names": False, "allow_invalid": True},
+                         only=["01"])
+    folders = {name: (sample, name) for name in TITLES}
+    folders[BROKEN] = (broken, "01_data_quality")
     results = {}
-    for name, headline, output in finished:
-        executed = nbformat.read(output, as_version=4)
+    for name, (folder, notebook) in folders.items():
+        executed = nbformat.read(folder / f"{notebook}.ipynb", as_version=4)
         texts = [json.dumps(cell.get("outputs", []), ensure_ascii=False) for cell in executed.cells]
-        results[name] = {"headline": json.loads(headline.read_text(encoding="utf-8")),
-                         "notebook": executed, "outputs": "\n".join(texts)}
+        headline = json.loads((folder / f"{notebook}.headline.json").read_text(encoding="utf-8"))
+        results[name] = {"headline": headline, "notebook": executed, "outputs": "\n".join(texts)}
     results["broken_dir"] = broken_dir
     return results
 
