@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import __version__, config
 from .io import InputError
-from .validation import ErrorCounts
+from .quarantine import ErrorCounts
 from .programme import ClusterModel, Programme, load_cluster_model, load_programme
 
 CACHE_FORMAT = 1

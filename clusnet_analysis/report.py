@@ -197,9 +197,9 @@ def figure_caption(p: Period) -> str:
 
 def show_figure(fig, p: Period) -> None:
     """Show a figure once, with its provenance caption, then free it."""
-    from .plots.style import add_caption
-
-    add_caption(fig, figure_caption(p), dpi=None)   # screen resolution: small, fast pages
+    # Just below the figure's edge: the inline display crops to everything drawn, so the
+    # caption shows under the axes without an extra layout pass (saved files use add_caption).
+    fig.text(0.01, 0.0, figure_caption(p), fontsize=6, color="#555555", ha="left", va="top")
     _display(fig)
     import matplotlib.pyplot as plt
 

@@ -24,22 +24,9 @@ from ._arrow import as_arrow, isin, str_series
 from .io import TABLES, RawTable
 from .parsing import PARSERS, WHAT
 from .programme import ClusterModel, Programme
+from .quarantine import ErrorCounts
 
 ERROR_COLUMNS = ["file", "row", "column", "value", "problem", "table", "check"]
-
-
-class ErrorCounts:
-    """``error_count`` and ``quarantined_count`` for anything with ``errors`` and ``quarantine``."""
-    errors: pd.DataFrame
-    quarantine: dict[str, pd.DataFrame]
-
-    @property
-    def error_count(self) -> int:
-        return len(self.errors)
-
-    @property
-    def quarantined_count(self) -> int:
-        return int(sum(len(q) for q in self.quarantine.values()))
 
 
 @dataclass

@@ -76,3 +76,14 @@ def test_write_headline_is_json_with_provenance(tmp_path):
     record = json.loads(path.read_text())
     assert record["figures"] == {"share": None, "n": 3}
     assert record["period"] == "S3" and record["synthetic"] is True and record["input_fingerprint"]
+
+
+def test_notebook_imports_stay_light():
+    """Kernels start for every report: loading a cached dataset must not import pandera or papermill."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from clusnet_analysis import headlines, report; "
+            "print(sorted(m for m in ('pandera', 'papermill', 'nbconvert') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
