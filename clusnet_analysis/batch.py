@@ -35,6 +35,7 @@ from pathlib import Path
 
 from clusnet_analysis import __version__
 from clusnet_analysis import html as pages
+from clusnet_analysis.files import atomic_write_bytes, json_text, write_if_changed
 from clusnet_analysis.provenance import code_fingerprint, file_sha256, input_fingerprint
 
 # Parameters the runner injects into every notebook; each notebook must declare them.
@@ -241,32 +242,6 @@ def _stored_stamp(path: Path) -> str | None:
 
 # -------------------------------------------------------------- atomic writes
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename: readers never see half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    """Atomic write, skipped when the bytes are already there (keeps no-op runs byte-stable)."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    _atomic_write_bytes(path, data)
-
-
-def _json_text(value: object) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
-
-
 # --------------------------------------------------------------------- kernel
 
 def make_kernel_dir(root: str | Path) -> Path:
@@ -429,11 +404,11 @@ def _run_notebook(task: dict) -> dict:
         )
         stage = "render"
         page = pages.render_report_html(notebook, task["title"], resources_dir=task["cwd"])
-        _atomic_write_bytes(final_html, page.encode("utf-8"))
+        atomic_write_bytes(final_html, page.encode("utf-8"))
         os.replace(running, final_ipynb)
         failed_ipynb.unlink(missing_ok=True)
         stamp_path.parent.mkdir(exist_ok=True)
-        _atomic_write_bytes(stamp_path, _json_text(task["stamp_record"]).encode("utf-8"))
+        atomic_write_bytes(stamp_path, json_text(task["stamp_record"]).encode("utf-8"))
     except PapermillExecutionError as error:
         failure = {
             "cell_index": _source_cell_index(error.cell_index, task["parameters_cell"]),
@@ -821,7 +796,7 @@ def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None
             "notebook_sha256": plan.sources[task.name]["sha256"],
             "stamp": task.record["stamp"],
         })
-    _write_if_changed(period_dir / INDEX_NAME,
+    write_if_changed(period_dir / INDEX_NAME,
                       pages.period_index_html(period, links, banner=banner, label=label))
     manifest = {
         "kind": MANIFEST_KIND,
@@ -837,7 +812,7 @@ def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None
         "reports": reports,
         "outputs": _output_files(period_dir),
     }
-    _write_if_changed(period_dir / MANIFEST_NAME, _json_text(manifest))
+    write_if_changed(period_dir / MANIFEST_NAME, json_text(manifest))
 
 
 def write_top_index(reports_dir: str | Path, banner: str | None = None,
@@ -870,5 +845,5 @@ def write_top_index(reports_dir: str | Path, banner: str | None = None,
         ))
     reports_dir.mkdir(parents=True, exist_ok=True)
     target = reports_dir / INDEX_NAME
-    _write_if_changed(target, pages.top_index_html(links, banner=banner))
+    write_if_changed(target, pages.top_index_html(links, banner=banner))
     return target

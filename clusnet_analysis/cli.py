@@ -6,8 +6,6 @@ notebooks (run) · 2 unusable input or bad usage (one clear line, no traceback).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
 
@@ -61,6 +59,7 @@ def _hide_personal(df):
 
 
 def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> list[Path]:
+    from .files import atomic_write_bytes, json_text
     from .privacy import without_personal_data
     from .rules import summarise
 
@@ -70,9 +69,7 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
     def write_csv(df, name):
         path = out_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        df.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, path)
+        atomic_write_bytes(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written.append(path)
 
     errors = ds.errors if show_names else _hide_personal(ds.errors)
@@ -94,7 +91,7 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
         "contains_personal_data": bool(show_names),
     }
     path = out_dir / "summary.json"
-    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_bytes(path, json_text(summary).encode("utf-8"))
     written.append(path)
     return written
 

@@ -1,21 +1,19 @@
 """The final report's figures, from the same functions the notebooks use.
 
-``build_figures(data_dir, out_dir)`` writes PNG (200 dpi) and SVG for each
-figure, each with a provenance caption, plus ``manifest.json``. Rebuilding from
-the same inputs gives byte-identical files; unchanged files are not rewritten.
+``build_figures(report.start(...), out_dir)`` writes PNG (200 dpi) and SVG for
+each figure, each with a provenance caption, plus ``manifest.json``. Rebuilding
+from the same inputs gives byte-identical files; unchanged files are not rewritten.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from pathlib import Path
 
 from . import __version__, config
+from .files import json_text, write_if_changed
 
 
 def figure_specs(ds, period: str = "final"):
-    """(name, title, builder) for every final-report figure; builders return a Figure."""
+    """(file name, builder) for every final-report figure; each builder returns a Figure."""
     from .analysis import budget, crosscity, links, phases, practices
     from .analysis.periods import counted, select_period
     from .plots.budget import budget_by_category_figure, budget_by_city_figure
@@ -62,53 +60,30 @@ def figure_specs(ds, period: str = "final"):
     ]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def build_figures(p, out_dir: str | Path | None = None, *, on_progress=None) -> list[Path]:
+    """Write every figure for the report view ``p`` (see :func:`clusnet_analysis.report.start`)."""
+    import matplotlib.pyplot as plt
 
-
-def build_figures(data_dir: str | Path | None = None, out_dir: str | Path | None = None, *,
-                  show_names: bool = False, period: str = "final", allow_invalid: bool = False,
-                  on_progress=None) -> list[Path]:
     from .plots.style import save_figure
-    from .report import start
+    from .provenance import file_sha256
+    from .report import figure_caption
 
-    p = start(period, str(data_dir) if data_dir else None, show_names=show_names, allow_invalid=allow_invalid)
     ds = p.ds
     out_dir = Path(out_dir) if out_dir else config.FIGURES_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
-    caption = (f"{ds.programme.name} · {p.label} · input {ds.fingerprint} · clusnet_analysis {__version__}"
-               f" · period={period}" + (" · SYNTHETIC SAMPLE DATA" if ds.synthetic else "")
-               + (" · CONTAINS PERSONAL DATA" if show_names else ""))
     written: list[Path] = []
-    import matplotlib.pyplot as plt
-
-    for name, builder in figure_specs(ds, period):
+    for name, builder in figure_specs(ds, p.period):
         fig = builder()
-        staging = out_dir / ".staging"
-        paths = save_figure(fig, staging, name, caption=caption)
+        written += save_figure(fig, out_dir, name, caption=figure_caption(p))
         plt.close(fig)
-        for tmp in paths:
-            final = out_dir / tmp.name
-            if final.is_file() and final.read_bytes() == tmp.read_bytes():
-                tmp.unlink()   # identical: keep the old file (and its mtime)
-            else:
-                os.replace(tmp, final)
-            written.append(final)
         if on_progress:
             on_progress(f"figure {name}")
-    staging = out_dir / ".staging"
-    if staging.is_dir():
-        staging.rmdir()
     manifest = {
         "inputs": ds.provenance, "package_version": __version__,
-        "parameters": {"period": period, "show_names": show_names, "allow_invalid": allow_invalid},
-        "synthetic": ds.synthetic, "contains_personal_data": show_names,
-        "outputs": [{"path": f.name, "sha256": _sha256(f), "bytes": f.stat().st_size} for f in sorted(written)],
+        "parameters": {"period": p.period, "show_names": ds.show_names,
+                       "allow_invalid": p.parameters["allow_invalid"]},
+        "synthetic": ds.synthetic, "contains_personal_data": ds.show_names,
+        "outputs": [{"path": f.name, "sha256": file_sha256(f), "bytes": f.stat().st_size} for f in sorted(written)],
     }
-    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    mpath = out_dir / "manifest.json"
-    if not mpath.is_file() or mpath.read_text(encoding="utf-8") != text:
-        tmp = mpath.with_name(".manifest.json.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, mpath)
+    write_if_changed(out_dir / "manifest.json", json_text(manifest))
     return written

@@ -9,9 +9,7 @@ prose with escaped values, and ``write_headline`` saves the key numbers as JSON
 from __future__ import annotations
 
 import html
-import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pandas as pd
 from . import __version__, config
 from .analysis.periods import FINAL, check_period, period_label, periods_up_to, select_period
 from .dataset import Dataset, load
+from .files import atomic_write_bytes, json_text
 
 
 class InvalidDataError(RuntimeError):
@@ -69,12 +68,17 @@ def start(period: str = FINAL, data_dir: str | None = None, *, show_names: bool 
           allow_invalid: bool = False, **parameters) -> Period:
     """Load the data for one report. Refuses data with schema errors unless ``allow_invalid``."""
     ds = load(data_dir or config.SAMPLE_DATA_DIR, show_names=show_names)
+    return for_dataset(ds, period, allow_invalid=allow_invalid, **parameters)
+
+
+def for_dataset(ds: Dataset, period: str = FINAL, *, allow_invalid: bool = False, **parameters) -> Period:
+    """One report's view of an already loaded dataset (same checks as :func:`start`)."""
     check_period(ds.programme, period)
     if ds.error_count and not allow_invalid:
         raise InvalidDataError(
             f"{ds.error_count} schema error(s) in {ds.data_dir}; run `clusnet validate --data {ds.data_dir}` "
             "to see them, or use the valid rows only (allow_invalid=True here, --allow-invalid for clusnet run)")
-    params = {"period": period, "data_dir": str(ds.data_dir), "show_names": show_names,
+    params = {"period": period, "data_dir": str(ds.data_dir), "show_names": ds.show_names,
               "allow_invalid": allow_invalid, **parameters}
     return Period(ds=ds, period=period, label=period_label(ds.programme, period), parameters=params)
 
@@ -190,9 +194,11 @@ def provenance(p: Period, notebook: str | None = None) -> None:
 
 
 def figure_caption(p: Period) -> str:
+    """Provenance under every figure, on screen and in saved files."""
     ds = p.ds
     return (f"{ds.programme.name} · {p.label} · input {ds.fingerprint} · clusnet_analysis {__version__}"
-            + (" · SYNTHETIC SAMPLE DATA" if ds.synthetic else ""))
+            f" · period={p.period}" + (" · SYNTHETIC SAMPLE DATA" if ds.synthetic else "")
+            + (" · CONTAINS PERSONAL DATA" if ds.show_names else ""))
 
 
 def show_figure(fig, p: Period) -> None:
@@ -225,7 +231,5 @@ def write_headline(path: str | None, p: Period, figures: dict) -> dict:
     if path:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+        atomic_write_bytes(target, json_text(record).encode("utf-8"))
     return record

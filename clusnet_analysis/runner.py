@@ -116,6 +116,7 @@ def cmd_run(args) -> int:
 def cmd_figures(args) -> int:
     from .dataset import load
     from .figures import build_figures
+    from .report import for_dataset
 
     data_dir = Path(args.data)
     if not data_dir.is_dir():
@@ -127,8 +128,8 @@ def cmd_figures(args) -> int:
         raise UsageError("figures are built for one period (default: final)")
     if _gate(ds, args.allow_invalid, args.show_names) is None:
         return EXIT_INVALID
-    written = build_figures(data_dir, out, show_names=args.show_names, period=args.period,
-                            allow_invalid=args.allow_invalid)
+    # The dataset loaded for the check above serves the figures too.
+    written = build_figures(for_dataset(ds, args.period, allow_invalid=args.allow_invalid), out)
     print(f"Wrote {len(written)} figure file(s) to {out}/ (PNG 200 dpi + SVG, manifest.json)")
     return EXIT_OK
 

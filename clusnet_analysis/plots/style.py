@@ -4,12 +4,13 @@ Palette: Okabe-Ito, safe for the common forms of colour-blindness.
 """
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
 
-import matplotlib.pyplot as plt  # noqa: E402
+from ..files import write_if_changed
 
 # Okabe & Ito (2008), "Color Universal Design".
 PALETTE = [
@@ -80,6 +81,8 @@ def add_caption(fig, caption: str | None, dpi: int | None = DPI) -> None:
 def save_figure(fig, out_dir: str | Path, name: str, caption: str | None = None) -> list[Path]:
     """Write ``name.png`` (>= 200 dpi) and ``name.svg``; identical bytes for identical inputs.
 
+    A file whose bytes would not change is not rewritten.
+
     Metadata that would change between runs (dates, software version) is removed.
     ``caption`` (e.g. provenance) is drawn at the bottom of the figure.
     """
@@ -88,10 +91,10 @@ def save_figure(fig, out_dir: str | Path, name: str, caption: str | None = None)
     add_caption(fig, caption)
     paths = []
     for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=ext, dpi=DPI, metadata=meta, bbox_inches="tight")
         path = out_dir / f"{name}.{ext}"
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format=ext, dpi=DPI, metadata=meta, bbox_inches="tight")
-        os.replace(tmp, path)
+        write_if_changed(path, buffer.getvalue())   # an identical file keeps its bytes and mtime
         paths.append(path)
     return paths
 
