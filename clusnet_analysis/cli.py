@@ -52,15 +52,9 @@ def _format_table(df, columns: list[str], limit: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def _hide_personal(df):
-    from .privacy import hide_personal_values
-
-    return hide_personal_values(df)
-
-
 def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> list[Path]:
     from .files import atomic_write_bytes, json_text
-    from .privacy import without_personal_data
+    from .privacy import hide_personal_values, without_personal_data
     from .rules import summarise
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -72,7 +66,7 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
         atomic_write_bytes(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written.append(path)
 
-    errors = ds.errors if show_names else _hide_personal(ds.errors)
+    errors = ds.errors if show_names else hide_personal_values(ds.errors)
     write_csv(errors, "errors.csv")
     write_csv(ds.findings, "findings.csv")
     write_csv(summarise(ds.findings), "findings_by_rule.csv")
@@ -98,6 +92,7 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
 
 def cmd_validate(args) -> int:
     from .dataset import load
+    from .privacy import hide_personal_values
     from .rules import RULES_BY_ID
 
     data_dir = Path(args.data)
@@ -112,7 +107,7 @@ def cmd_validate(args) -> int:
         print(f"  note: {note}")
     if ds.error_count:
         print(f"\nSchema errors: {ds.error_count} problem(s); {ds.quarantined_count} row(s) quarantined")
-        shown = ds.errors if args.show_names else _hide_personal(ds.errors)
+        shown = ds.errors if args.show_names else hide_personal_values(ds.errors)
         print(_format_table(shown, ["file", "row", "column", "value", "problem"], limit=args.max_errors))
         if ds.error_count > args.max_errors:
             print(f"  ... {ds.error_count - args.max_errors} more in {out / 'errors.csv'}")

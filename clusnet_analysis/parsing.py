@@ -34,10 +34,10 @@ def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Decimal comma or point, thousands separators, spaces (also non-breaking) allowed."""
     text = _arrow(s)
     fast = _fast_cast(text, pa.float64())
-    if fast is not None:
+    # "nan" and "inf" cast too, but are not amounts; empty cells (nulls) are skipped by all().
+    if fast is not None and pc.all(pc.is_finite(fast)).as_py() is not False:
         values = fast.to_numpy(zero_copy_only=False)
-        if np.isfinite(values[~np.isnan(values)]).all() and not pc.any(pc.is_nan(fast)).as_py():
-            return pd.Series(values, index=s.index, dtype="float64"), pd.Series(False, index=s.index)
+        return pd.Series(values, index=s.index, dtype="float64"), pd.Series(False, index=s.index)
     text = pc.replace_substring_regex(text, "[\\s\u00a0\u202f']", "")
     has_comma = pc.any(pc.match_substring(text, ",")).as_py()
     if has_comma:

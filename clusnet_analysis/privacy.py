@@ -33,15 +33,6 @@ def pseudonyms_in_row_order(officers: pd.DataFrame) -> pd.Series:
     return concat(str_series(city), "-", pd.Series(rank))
 
 
-def officer_pseudonyms(officers: pd.DataFrame) -> pd.Series:
-    """officer_id -> pseudonym ("LYO-1": home city, then rank by officer_id within the city)."""
-    labels = pseudonyms_in_row_order(officers)
-    return pd.Series(labels.to_numpy(), dtype="str",
-                     index=pd.Index(officers["officer_id"].to_numpy(), dtype="str", name="officer_id")
-                     ).sort_values(kind="stable") if len(labels) else pd.Series(
-                         [], dtype="str", index=pd.Index([], dtype="str", name="officer_id"))
-
-
 def officer_labels(officers: pd.DataFrame, show_names: bool = False) -> pd.Series:
     """What reports print for each officers row (row order): the pseudonym, or "pseudonym (name)"."""
     from ._arrow import concat

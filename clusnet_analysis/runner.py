@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from . import config
-from .cli import EXIT_INVALID, EXIT_OK, UsageError, _format_table, _hide_personal
+from .cli import EXIT_INVALID, EXIT_OK, UsageError, _format_table
+from .privacy import hide_personal_values
 
 RESERVED_PARAMETERS = {"period", "data_dir", "headline_path", "show_names", "allow_invalid"}
 
@@ -62,7 +63,7 @@ def _reports_root() -> Path:
 def _gate(ds, allow_invalid: bool, show_names: bool) -> str | None:
     """Refuse invalid data unless allowed; returns the banner for the index pages."""
     if ds.error_count and not allow_invalid:
-        shown = ds.errors if show_names else _hide_personal(ds.errors)
+        shown = ds.errors if show_names else hide_personal_values(ds.errors)
         print(f"Schema errors: {ds.error_count} problem(s) in {ds.data_dir}; nothing was built.", file=sys.stderr)
         print(_format_table(shown, ["file", "row", "column", "value", "problem"], limit=20), file=sys.stderr)
         print("Fix the data, or build from the valid rows with --allow-invalid.", file=sys.stderr)

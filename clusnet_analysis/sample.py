@@ -28,31 +28,18 @@ import numpy as np
 import pandas as pd
 
 from . import config
+from .io import TABLES as ALL_TABLES
+from .schemas import column_kinds
 from .programme import load_cluster_model, load_programme
 
 DEFAULT_SEED = 2009
 
-# Column order and dtypes of the raw tables, as in the internal contract.
+# Column order and dtypes of the raw tables, from the schemas (the users' contract).
 # Dates are kept as ISO strings: these are the values as they appear in a CSV.
+_CSV_DTYPES = {"number": "float64", "integer": "Int64"}
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
-    "cities": {"city_id": "str", "name": "str", "country": "str", "currency": "str",
-               "lat": "float64", "lon": "float64"},
-    "officers": {"officer_id": "str", "home_city": "str", "employer_type": "str", "name": "str",
-                 "role": "str"},
-    "exchanges": {"exchange_id": "str", "officer_id": "str", "host_city": "str", "start_date": "str",
-                  "end_date": "str", "status": "str", "group_visit_id": "str",
-                  "agenda_sent_date": "str", "report_received_date": "str",
-                  "report_pages": "Int64", "report_language": "str"},
-    "expenses": {"expense_id": "str", "exchange_id": "str", "category": "str", "amount": "float64",
-                 "currency": "str", "quantity": "float64", "description": "str"},
-    "fx_rates": {"month": "str", "currency": "str", "units_per_eur": "float64"},
-    "clusters": {"cluster_id": "str", "name": "str", "city": "str", "sector": "str"},
-    "assessments": {"cluster_id": "str", "assessed_on": "str", "assessor": "str",
-                    "criterion_id": "str", "score": "Int64", "evidence": "str"},
-    "practices": {"practice_id": "str", "exchange_id": "str", "title": "str", "description": "str",
-                  "theme": "str", "phase": "str", "transferability": "Int64", "cluster_id": "str"},
-    "links": {"link_id": "str", "exchange_id": "str", "from_cluster": "str", "to_cluster": "str",
-              "kind": "str", "created_on": "str"},
+    table: {column: _CSV_DTYPES.get(kind, "str") for column, (kind, _) in column_kinds(table).items()}
+    for table in ALL_TABLES
 }
 TABLES: tuple[str, ...] = tuple(TABLE_COLUMNS)
 

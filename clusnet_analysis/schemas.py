@@ -10,7 +10,7 @@ live in :mod:`clusnet_analysis.validation`, and programme rules in
 """
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 
 import pandas as pd
 import pandera.pandas as pa
@@ -28,6 +28,11 @@ Currency = partial(pa.Field, str_matches=r"^[A-Z]{3}$", description="ISO 4217 co
 Date = partial(pa.Field, description="date: YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or YYYY.MM.DD")
 
 EXCHANGE_STATUSES = ["draft", "submitted", "validated"]
+
+# Row checks across columns, and the column a spreadsheet user should look at.
+END_BEFORE_START = "end_date is before start_date"
+SELF_LINK = "a link must join two different clusters"
+ROW_CHECK_COLUMNS = {END_BEFORE_START: "end_date", SELF_LINK: "to_cluster"}
 LINK_KINDS = ["contact", "follow_up_visit", "joint_project", "other"]
 
 
@@ -74,7 +79,7 @@ class Exchanges(_Base):
     report_language: Series[str] = pa.Field(nullable=True, str_matches=r"^[a-z]{2}$",
                                             description="ISO 639-1 code, e.g. en", metadata=LOWER)
 
-    @pa.dataframe_check(error="end_date is before start_date")
+    @pa.dataframe_check(error=END_BEFORE_START)
     def end_not_before_start(cls, df: pd.DataFrame) -> Series[bool]:
         return ~(df["end_date"] < df["start_date"])
 
@@ -151,7 +156,7 @@ class Links(_Base):
     kind: Series[str] = pa.Field(isin=LINK_KINDS, metadata=LOWER)
     created_on: Series[pa.DateTime] = Date()
 
-    @pa.dataframe_check(error="a link must join two different clusters")
+    @pa.dataframe_check(error=SELF_LINK)
     def not_a_self_link(cls, df: pd.DataFrame) -> Series[bool]:
         return df["from_cluster"] != df["to_cluster"]
 
@@ -227,7 +232,7 @@ def not_duplicated(values: pd.Series) -> pd.Series:
 UNIQUE_CHECK_NAME = "unique_id"
 
 
-@__import__("functools").lru_cache(maxsize=None)
+@lru_cache(maxsize=None)
 def validation_schema(table: str) -> pa.DataFrameSchema:
     """The model's schema, with id uniqueness checked by hashing (``pd.factorize``).
 

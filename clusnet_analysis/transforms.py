@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import as_arrow, positions, str_series, str_series as _str_series
+from ._arrow import as_arrow, positions, str_series
 from .privacy import officer_labels
 from .programme import Programme
 
@@ -22,7 +22,7 @@ def _take(values: pd.Series, pos: np.ndarray) -> pd.Series:
     if values.dtype == "str" or values.dtype == object:
         idx = pa.array(np.maximum(pos, 0), mask=missing) if missing.any() else pa.array(pos)
         taken = pc.take(as_arrow(values), idx) if len(values) else pa.nulls(len(pos), pa.string())
-        return _str_series(taken)
+        return str_series(taken)
     arr = values.to_numpy()
     out = arr[np.maximum(pos, 0)] if len(arr) else np.zeros(len(pos), dtype=arr.dtype)
     out = pd.Series(out)

@@ -94,7 +94,7 @@ def _pandera_errors(raw: RawTable, typed: pd.DataFrame, schema, skip: set[tuple[
         if rec.schema_context == "DataFrameSchema":
             if row is None or pd.isna(row):
                 continue
-            column = _df_check_column(check, raw.name, column)
+            column = schemas.ROW_CHECK_COLUMNS.get(check, "" if column is None else str(column))
             problem = _describe(check, None)
         else:
             col = schema.columns.get(column)
@@ -102,25 +102,13 @@ def _pandera_errors(raw: RawTable, typed: pd.DataFrame, schema, skip: set[tuple[
         if row is not None and not pd.isna(row) and (int(row), column) in skip:
             continue
         value = rec.failure_case
-        if rec.schema_context == "DataFrameSchema" and column in typed.columns and row in typed.index:
-            value = raw.frame.at[row, column] if column in raw.frame.columns else value
-        elif row is not None and not pd.isna(row) and column in raw.frame.columns:
-            value = raw.frame.at[int(row), column]
+        if row is not None and not pd.isna(row) and column in raw.frame.columns:
+            value = raw.frame.at[int(row), column]   # the cell as the user typed it
         out.append((raw.label, None if row is None or pd.isna(row) else int(row), column, value, problem,
                     raw.name, check))
-    df = pd.DataFrame(out, columns=["file", "row", "column", "value", "problem", "table", "check"])
+    df = pd.DataFrame(out, columns=ERROR_COLUMNS)
     df["value"] = df["value"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
     return df.drop_duplicates(["row", "column", "check"])
-
-
-def _df_check_column(check: str, table: str, column) -> str:
-    if "end_date" in check:
-        return "end_date"
-    if "two different clusters" in check:
-        return "to_cluster"
-    if isinstance(column, str) and column in ("month", "currency"):
-        return column
-    return str(column) if column is not None else ""
 
 
 def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
@@ -157,7 +145,8 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[s
 
 
 def _reference_errors(raw_label: str, table: str, df: pd.DataFrame, column: str, allowed,
-                      everything, what: str, nullable: bool) -> pd.DataFrame:
+                      everything, what: str) -> pd.DataFrame:
+    """Rows whose (non-empty) value is not allowed; ``everything`` tells unknown from quarantined."""
     values = df[column]
     bad = values.notna().to_numpy() & ~isin(values, allowed)
     if not bad.any():
@@ -243,12 +232,12 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
         for (t, column), (allowed, what) in vocab.items():
             if t == table:
                 table_errors.append(_reference_errors(raw.label, table, typed, column, set(allowed), None,
-                                                      what, nullable=True))
+                                                      what))
         for t, column, parent, parent_col, what in REFERENCES:
             if t == table:
                 table_errors.append(_reference_errors(raw.label, table, typed, column,
                                                       valid[parent][parent_col], all_ids[parent],
-                                                      what, nullable=True))
+                                                      what))
         id_col = schemas.ID_COLUMNS[table]
         all_ids[table] = typed[id_col].dropna() if id_col else pd.Series([], dtype="str")
         table_errors = [e for e in table_errors if len(e)]

@@ -9,22 +9,9 @@ import pytest
 from clusnet_analysis import sample
 from clusnet_analysis.programme import load_cluster_model, load_programme
 from clusnet_analysis.sample import PLANTED_FINDINGS, generate_tables, write_sample
+from clusnet_testdata import COLUMNS
 
-CONTRACT_COLUMNS = {
-    "cities": ["city_id", "name", "country", "currency", "lat", "lon"],
-    "officers": ["officer_id", "home_city", "employer_type", "name", "role"],
-    "exchanges": ["exchange_id", "officer_id", "host_city", "start_date", "end_date", "status",
-                  "group_visit_id", "agenda_sent_date", "report_received_date", "report_pages",
-                  "report_language"],
-    "expenses": ["expense_id", "exchange_id", "category", "amount", "currency", "quantity",
-                 "description"],
-    "fx_rates": ["month", "currency", "units_per_eur"],
-    "clusters": ["cluster_id", "name", "city", "sector"],
-    "assessments": ["cluster_id", "assessed_on", "assessor", "criterion_id", "score", "evidence"],
-    "practices": ["practice_id", "exchange_id", "title", "description", "theme", "phase",
-                  "transferability", "cluster_id"],
-    "links": ["link_id", "exchange_id", "from_cluster", "to_cluster", "kind", "created_on"],
-}
+CONTRACT_COLUMNS = COLUMNS   # the hand-written contract the tests share
 REPLICATED = ("officers", "exchanges", "expenses", "practices", "links")
 
 
