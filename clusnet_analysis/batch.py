@@ -36,7 +36,7 @@ from pathlib import Path
 from clusnet_analysis import __version__
 from clusnet_analysis import html as pages
 from clusnet_analysis.files import atomic_write_bytes, json_text, write_if_changed
-from clusnet_analysis.provenance import code_fingerprint, file_sha256, input_fingerprint
+from clusnet_analysis.provenance import code_fingerprint, folder_outputs, input_fingerprint
 
 # Parameters the runner injects into every notebook; each notebook must declare them.
 RESERVED_PARAMETERS = ("period", "data_dir", "headline_path")
@@ -757,20 +757,6 @@ def _report_status(task: _Task) -> str:
     return "failed" if paths["failed"].is_file() else "missing"
 
 
-def _output_files(period_dir: Path) -> list[dict]:
-    """Every file in the period folder except the manifest and hidden entries (.stamps, temp files)."""
-    outputs = []
-    for path in period_dir.rglob("*"):
-        relative = path.relative_to(period_dir)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if relative.as_posix() == MANIFEST_NAME or not path.is_file():
-            continue
-        outputs.append({"path": relative.as_posix(), "sha256": file_sha256(path),
-                        "bytes": path.stat().st_size})
-    return sorted(outputs, key=lambda entry: entry["path"])
-
-
 def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None) -> None:
     """index.html first, then manifest.json (which lists the index among the outputs)."""
     period_dir = plan.out_dirs[period]
@@ -810,7 +796,7 @@ def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None
         "parameters": plan.parameters,
         "extra": plan.extra,
         "reports": reports,
-        "outputs": _output_files(period_dir),
+        "outputs": folder_outputs(period_dir, MANIFEST_NAME),
     }
     write_if_changed(period_dir / MANIFEST_NAME, json_text(manifest))
 

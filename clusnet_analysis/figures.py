@@ -65,7 +65,7 @@ def build_figures(p, out_dir: str | Path | None = None, *, on_progress=None) -> 
     import matplotlib.pyplot as plt
 
     from .plots.style import save_figure
-    from .provenance import file_sha256
+    from .provenance import folder_outputs
     from .report import figure_caption
 
     ds = p.ds
@@ -83,7 +83,7 @@ def build_figures(p, out_dir: str | Path | None = None, *, on_progress=None) -> 
         "parameters": {"period": p.period, "show_names": ds.show_names,
                        "allow_invalid": p.parameters["allow_invalid"]},
         "synthetic": ds.synthetic, "contains_personal_data": ds.show_names,
-        "outputs": [{"path": f.name, "sha256": file_sha256(f), "bytes": f.stat().st_size} for f in sorted(written)],
+        "outputs": folder_outputs(out_dir),
     }
     write_if_changed(out_dir / "manifest.json", json_text(manifest))
     return written

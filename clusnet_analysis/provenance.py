@@ -98,3 +98,20 @@ def code_fingerprint(package_dir: str | Path | None = None) -> str:
         for path in _visible_files(root, CODE_SUFFIXES)
     ]
     return _combine(pairs)[:SHORT_HASH_CHARS]
+
+
+def folder_outputs(folder: str | Path, manifest_name: str = "manifest.json") -> list[dict]:
+    """A manifest's ``outputs``: every file in the folder (path, sha256, bytes), sorted.
+
+    The manifest itself and hidden entries (stamps, temporary files) are left out.
+    """
+    folder = Path(folder)
+    outputs = []
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if relative.as_posix() == manifest_name or not path.is_file():
+            continue
+        outputs.append({"path": relative.as_posix(), "sha256": file_sha256(path), "bytes": path.stat().st_size})
+    return sorted(outputs, key=lambda entry: entry["path"])

@@ -11,11 +11,12 @@ import os
 import sys
 from pathlib import Path
 
-from . import config
+from . import batch, config
 from .cli import EXIT_INVALID, EXIT_OK, UsageError, _format_table
 from .privacy import hide_personal_values
 
-RESERVED_PARAMETERS = {"period", "data_dir", "headline_path", "show_names", "allow_invalid"}
+# Set by the runner itself (period, data_dir, headline_path) or by its own options.
+RESERVED_PARAMETERS = {*batch.RESERVED_PARAMETERS, "show_names", "allow_invalid"}
 
 
 def _parse_params(items: list[str]) -> dict:
