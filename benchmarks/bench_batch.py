@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from clusnet_analysis.batch import discover_notebooks  # noqa: E402
-from clusnet_analysis.programme import programme_for  # noqa: E402
+from clusnet_analysis.publish.batch import discover_notebooks  # noqa: E402
+from clusnet_analysis.rules.programme import programme_for  # noqa: E402
 
 try:  # what `clusnet run --period all` means: programme periods, then "final"
     from clusnet_analysis.analysis.periods import period_order  # noqa: E402

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from clusnet_analysis.dataset import build
+from clusnet_analysis.ingest.dataset import build
 ds = build(sys.argv[1])
 elapsed = time.perf_counter() - t0
 print(json.dumps({

@@ -17,7 +17,7 @@ def pseudonyms_in_row_order(officers: pd.DataFrame) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ._arrow import as_arrow, concat, str_series
+    from clusnet_analysis.ingest._arrow import as_arrow, concat, str_series
 
     n = len(officers)
     if n == 0:
@@ -35,7 +35,7 @@ def pseudonyms_in_row_order(officers: pd.DataFrame) -> pd.Series:
 
 def officer_labels(officers: pd.DataFrame, show_names: bool = False) -> pd.Series:
     """What reports print for each officers row (row order): the pseudonym, or "pseudonym (name)"."""
-    from ._arrow import concat
+    from clusnet_analysis.ingest._arrow import concat
 
     labels = pseudonyms_in_row_order(officers)
     if show_names and not officers.empty:

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
-from .io import TABLES as ALL_TABLES
-from .schemas import column_kinds
-from .programme import load_cluster_model, load_programme
+from clusnet_analysis import config
+from clusnet_analysis.ingest.io import TABLES as ALL_TABLES
+from clusnet_analysis.ingest.schemas import column_kinds
+from clusnet_analysis.rules.programme import load_cluster_model, load_programme
 
 DEFAULT_SEED = 2009
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from clusnet_analysis import config
-from clusnet_analysis.programme import load_cluster_model, load_programme
+from clusnet_analysis.rules.programme import load_cluster_model, load_programme
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from clusnet_analysis import __version__
-from clusnet_analysis import html as pages
-from clusnet_analysis.batch import (
+from clusnet_analysis.publish import html as pages
+from clusnet_analysis.publish.batch import (
     MANIFEST_KIND,
     BatchUsageError,
     _source_cell_index,
@@ -28,7 +28,7 @@ from clusnet_analysis.batch import (
     run_batch,
     write_top_index,
 )
-from clusnet_analysis.provenance import code_fingerprint, file_sha256, input_fingerprint
+from clusnet_analysis.publish.provenance import code_fingerprint, file_sha256, input_fingerprint
 
 PERIODS = ["S3", "S4"]
 
@@ -113,7 +113,7 @@ def stable_code_fingerprint():
     """Edits to the package while these tests run must not turn a no-op into a rebuild.
     (That a code change does invalidate is tested below with plan_batch.)"""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("clusnet_analysis.batch.code_fingerprint", lambda: "code-under-test")
+        patch.setattr("clusnet_analysis.publish.batch.code_fingerprint", lambda: "code-under-test")
         yield
 
 
@@ -418,7 +418,7 @@ def test_a_change_in_the_package_code_invalidates_every_report(built, tmp_path, 
     project = _copy_project(built, tmp_path)
     args = (PERIODS, project["data"], project["notebooks"], project["reports"])
     assert plan_batch(*args, parameters={"fail": False}) == []
-    monkeypatch.setattr("clusnet_analysis.batch.code_fingerprint", lambda: "edited-code")
+    monkeypatch.setattr("clusnet_analysis.publish.batch.code_fingerprint", lambda: "edited-code")
     assert plan_batch(*args, parameters={"fail": False}) == [
         ("S3", "01_overview"), ("S3", "02_budget"), ("S4", "01_overview"), ("S4", "02_budget")]
     # so do other parameters

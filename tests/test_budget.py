@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from clusnet_analysis.analysis import budget
 from clusnet_analysis.plots.budget import budget_by_category_figure, budget_by_city_figure
 from clusnet_analysis.plots.style import save_figure
-from clusnet_analysis.programme import load_programme
+from clusnet_analysis.rules.programme import load_programme
 
 CITIES = ["LYO", "BCN", "MUC", "GOT"]
 CATEGORIES = ["travel", "accommodation", "meals", "local_transport", "insurance", "other"]

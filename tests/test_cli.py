@@ -12,7 +12,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from clusnet_analysis import cli, config
+from clusnet_analysis import config
+from clusnet_analysis.cli import app as cli
 from clusnet_analysis.sample import PLANTED_FINDINGS, REPLICATED_ID_COLUMNS, TABLES
 
 from clusnet_testdata import EXPENSES, OFFICERS, expense, write_data

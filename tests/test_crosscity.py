@@ -12,7 +12,7 @@ from clusnet_analysis.analysis import crosscity
 from clusnet_analysis.analysis.periods import counted, period_label, period_order, select_period
 from clusnet_analysis.plots.flows import flow_matrix_figure
 from clusnet_analysis.plots.style import save_figure
-from clusnet_analysis.programme import load_programme
+from clusnet_analysis.rules.programme import load_programme
 
 CITIES = ["LYO", "BCN", "MUC", "GOT"]
 

@@ -11,9 +11,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from clusnet_analysis import dataset
-from clusnet_analysis.io import InputError, find_inputs, read_csv_table, read_inputs
-from clusnet_analysis.parsing import parse_number
+from clusnet_analysis.ingest import dataset
+from clusnet_analysis.ingest.io import InputError, find_inputs, read_csv_table, read_inputs
+from clusnet_analysis.ingest.parsing import parse_number
 
 from clusnet_testdata import BASE, COLUMNS, exchange, expense, write_data
 

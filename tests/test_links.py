@@ -20,7 +20,7 @@ import pytest
 from clusnet_analysis.analysis import links as lk
 from clusnet_analysis.plots.network import circle_layout_by_city, link_network_figure
 from clusnet_analysis.plots.style import save_figure
-from clusnet_analysis.programme import load_programme
+from clusnet_analysis.rules.programme import load_programme
 
 PARTNERS = ["LYO", "BCN", "MUC", "DTM", "LEJ", "MAN", "HEL", "BUD", "GOT", "EIN"]
 

@@ -23,7 +23,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from clusnet_analysis import config, dataset, rules
+from clusnet_analysis import config
+from clusnet_analysis.ingest import dataset
+from clusnet_analysis.rules import checks as rules
 from clusnet_analysis.analysis import budget, crosscity, phases, practices
 from clusnet_analysis.analysis.periods import select_period
 
@@ -143,7 +145,7 @@ def _run_period(data_dir: Path, reports: Path, parameters: dict, only=None) -> P
     started from threads over TCP can race for a port, and a kernel that dies at start
     leaves its client waiting forever.
     """
-    from clusnet_analysis.batch import run_batch
+    from clusnet_analysis.publish.batch import run_batch
 
     result = run_batch([PERIOD], data_dir, NOTEBOOKS_DIR, reports, jobs=2, force=True, parameters=parameters,
                        only=only, start_timeout=120, execution_timeout=300)

@@ -14,8 +14,10 @@ import json
 import pandas as pd
 import pytest
 
-from clusnet_analysis import cli, config, dataset
-from clusnet_analysis.programme import Period, ProgrammeError, load_programme, programme_for
+from clusnet_analysis import config
+from clusnet_analysis.cli import app as cli
+from clusnet_analysis.ingest import dataset
+from clusnet_analysis.rules.programme import Period, ProgrammeError, load_programme, programme_for
 
 from clusnet_testdata import write_table
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from clusnet_analysis import report
+from clusnet_analysis.publish import display as report
 
 
 @pytest.mark.parametrize("name, label", [
@@ -83,7 +83,7 @@ def test_notebook_imports_stay_light():
     import subprocess
     import sys
 
-    code = ("import sys; from clusnet_analysis import headlines, report; "
+    code = ("import sys; from clusnet_analysis.sections import headlines; from clusnet_analysis.publish import display as report; "
             "print(sorted(m for m in ('pandera', 'papermill', 'nbconvert') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clusnet_analysis import cli, config
-from clusnet_analysis.io import RawTable
-from clusnet_analysis.programme import Period, load_programme
-from clusnet_analysis.rules import FINDING_COLUMNS, RULES, RULES_BY_ID, check_rules, summarise
+from clusnet_analysis import config
+from clusnet_analysis.cli import app as cli
+from clusnet_analysis.ingest.io import RawTable
+from clusnet_analysis.rules.programme import Period, load_programme
+from clusnet_analysis.rules.checks import FINDING_COLUMNS, RULES, RULES_BY_ID, check_rules, summarise
 from clusnet_analysis.sample import PLANTED_FINDINGS
-from clusnet_analysis.transforms import exchange_costs, exchanges_view, expenses_eur
-from clusnet_analysis.validation import parse_table
+from clusnet_analysis.ingest.transforms import exchange_costs, exchanges_view, expenses_eur
+from clusnet_analysis.ingest.validation import parse_table
 
 from clusnet_testdata import BASE, COLUMNS, OFFICERS, exchange, expense
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from clusnet_analysis import sample
-from clusnet_analysis.programme import load_cluster_model, load_programme
+from clusnet_analysis.rules.programme import load_cluster_model, load_programme
 from clusnet_analysis.sample import PLANTED_FINDINGS, generate_tables, write_sample
 from clusnet_testdata import COLUMNS
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clusnet_analysis import schemas
-from clusnet_analysis.programme import load_programme
-from clusnet_analysis.rules import _concurrent
-from clusnet_analysis.transforms import assign_periods, exchange_costs, exchanges_view, expenses_eur
+from clusnet_analysis.ingest import schemas
+from clusnet_analysis.rules.programme import load_programme
+from clusnet_analysis.rules.checks import _concurrent
+from clusnet_analysis.ingest.transforms import assign_periods, exchange_costs, exchanges_view, expenses_eur
 
 from clusnet_testdata import BASE, COLUMNS, OFFICERS, exchange, expense
 

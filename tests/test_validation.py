@@ -10,7 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clusnet_analysis import cli, config, dataset
+from clusnet_analysis import config
+from clusnet_analysis.cli import app as cli
+from clusnet_analysis.ingest import dataset
 
 from clusnet_testdata import (ASSESSMENTS, COLUMNS, EXCHANGES, EXPENSES, FX_RATES, LINKS, OFFICERS,
                               PRACTICES, exchange, expense, write_data, write_table)

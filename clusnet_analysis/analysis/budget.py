@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..programme import Programme
-from .periods import FINAL, check_period, counted
+from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.analysis.periods import FINAL, check_period, counted
 
 #: Label of the closing row of a table.
 TOTAL = "total"

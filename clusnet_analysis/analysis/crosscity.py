@@ -19,8 +19,8 @@ from itertools import combinations
 
 import pandas as pd
 
-from ..programme import Programme
-from .periods import counted
+from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.analysis.periods import counted
 
 
 def city_order(programme: Programme, *observed: pd.Series) -> list[str]:

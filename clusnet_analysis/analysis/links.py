@@ -15,8 +15,8 @@ from __future__ import annotations
 import networkx as nx
 import pandas as pd
 
-from ..programme import Programme
-from .periods import FINAL, counted, select_period
+from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.analysis.periods import FINAL, counted, select_period
 
 #: Period of a link created outside every reporting period.
 OUTSIDE = "outside"

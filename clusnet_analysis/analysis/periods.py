@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..programme import Programme
+from clusnet_analysis.rules.programme import Programme
 
 #: The closing, cumulative report.
 FINAL = "final"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..programme import ClusterModel, Programme
+from clusnet_analysis.rules.programme import ClusterModel, Programme
 
 UNKNOWN_CITY = "unknown"
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..programme import ClusterModel, Programme
-from .periods import counted
+from clusnet_analysis.rules.programme import ClusterModel, Programme
+from clusnet_analysis.analysis.periods import counted
 
 #: Columns taken from the exchanges view; officer names are deliberately absent.
 EXCHANGE_COLUMNS = ("home_city", "host_city", "period", "counted", "officer_pseudonym")

@@ -3,4 +3,4 @@
 Each figure function takes analysis frames (never raw files) and returns a
 matplotlib Figure; :func:`save_figure` writes it reproducibly.
 """
-from .style import PALETTE, apply_style, save_figure  # noqa: F401
+from clusnet_analysis.plots.style import PALETTE, apply_style, save_figure  # noqa: F401

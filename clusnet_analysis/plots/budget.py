@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from .style import PALETTE
+from clusnet_analysis.plots.style import PALETTE
 
 TOTAL = "total"  # label of the closing row in the analysis tables
 _EUR = FuncFormatter(lambda value, _pos: f"{value:,.0f}")

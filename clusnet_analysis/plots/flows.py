@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .style import SEQUENTIAL_CMAP
+from clusnet_analysis.plots.style import SEQUENTIAL_CMAP
 
 _VALUE_LABELS = {"exchanges": "Exchanges", "person_days": "Person-days"}
 

@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
-from .practices import plain
-from .style import PALETTE, apply_style
+from clusnet_analysis.plots.practices import plain
+from clusnet_analysis.plots.style import PALETTE, apply_style
 
 # Edge kinds differ by line style (and weight), so they read in grey print too.
 EDGE_STYLES = {

@@ -6,8 +6,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .practices import plain
-from .style import PALETTE, apply_style, finish_stacked_bars
+from clusnet_analysis.plots.practices import plain
+from clusnet_analysis.plots.style import PALETTE, apply_style, finish_stacked_bars
 
 
 def phase_distribution_figure(distribution: pd.DataFrame, phase_labels: dict[str, str] | None = None,

@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .style import PALETTE, apply_style, finish_stacked_bars
+from clusnet_analysis.plots.style import PALETTE, apply_style, finish_stacked_bars
 
 
 def plain(text) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 
-from ..files import write_if_changed
+from clusnet_analysis.publish.files import write_if_changed
 
 # Okabe & Ito (2008), "Color Universal Design".
 PALETTE = [

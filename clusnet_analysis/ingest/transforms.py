@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import as_arrow, positions, str_series
-from .privacy import officer_labels
-from .programme import Programme
+from clusnet_analysis.ingest._arrow import as_arrow, positions, str_series
+from clusnet_analysis.privacy import officer_labels
+from clusnet_analysis.rules.programme import Programme
 
 
 def _take(values: pd.Series, pos: np.ndarray) -> pd.Series:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, config
-from .analysis.periods import FINAL, check_period, period_label, periods_up_to, select_period
-from .dataset import Dataset, load
-from .files import atomic_write_bytes, json_text
+from clusnet_analysis import __version__, config
+from clusnet_analysis.analysis.periods import FINAL, check_period, period_label, periods_up_to, select_period
+from clusnet_analysis.ingest.dataset import Dataset, load
+from clusnet_analysis.publish.files import atomic_write_bytes, json_text
 
 
 class InvalidDataError(RuntimeError):

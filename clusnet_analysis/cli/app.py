@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__, config
+from clusnet_analysis import __version__, config
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
@@ -53,9 +53,9 @@ def _format_table(df, columns: list[str], limit: int | None = None) -> str:
 
 
 def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> list[Path]:
-    from .files import atomic_write_bytes, json_text
-    from .privacy import hide_personal_values, without_personal_data
-    from .rules import summarise
+    from clusnet_analysis.publish.files import atomic_write_bytes, json_text
+    from clusnet_analysis.privacy import hide_personal_values, without_personal_data
+    from clusnet_analysis.rules.checks import summarise
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -91,9 +91,9 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
 
 
 def cmd_validate(args) -> int:
-    from .dataset import load
-    from .privacy import hide_personal_values
-    from .rules import RULES_BY_ID
+    from clusnet_analysis.ingest.dataset import load
+    from clusnet_analysis.privacy import hide_personal_values
+    from clusnet_analysis.rules.checks import RULES_BY_ID
 
     data_dir = Path(args.data)
     out = _check_output_dir(Path(args.out) if args.out else config.REPORTS_DIR / "validation", data_dir,
@@ -127,7 +127,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from .sample import write_sample
+    from clusnet_analysis.sample import write_sample
 
     if args.scale < 1:
         raise UsageError("--scale must be 1 or more")
@@ -163,15 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_run_commands(sub) -> None:
     try:
-        from . import runner
+        from clusnet_analysis.cli import run as runner
     except ImportError:
         return
     runner.add_commands(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .io import InputError
-    from .programme import ProgrammeError
+    from clusnet_analysis.ingest.io import InputError
+    from clusnet_analysis.rules.programme import ProgrammeError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -186,6 +186,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # run as a file: delegate, so exception classes are the package's own
-    from clusnet_analysis.cli import main as _main
+    from clusnet_analysis.cli.app import main as _main
 
     sys.exit(_main())

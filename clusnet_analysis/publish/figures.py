@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import __version__, config
-from .files import json_text, write_if_changed
+from clusnet_analysis import __version__, config
+from clusnet_analysis.publish.files import json_text, write_if_changed
 
 
 def figure_specs(ds, period: str = "final"):
     """(file name, builder) for every final-report figure; each builder returns a Figure."""
-    from .analysis import budget, crosscity, links, phases, practices
-    from .analysis.periods import counted, select_period
-    from .plots.budget import budget_by_category_figure, budget_by_city_figure
-    from .plots.flows import flow_matrix_figure
-    from .plots.network import link_network_figure
-    from .plots.phases import phase_distribution_figure
-    from .plots.practices import themes_by_host_figure
+    from clusnet_analysis.analysis import budget, crosscity, links, phases, practices
+    from clusnet_analysis.analysis.periods import counted, select_period
+    from clusnet_analysis.plots.budget import budget_by_category_figure, budget_by_city_figure
+    from clusnet_analysis.plots.flows import flow_matrix_figure
+    from clusnet_analysis.plots.network import link_network_figure
+    from clusnet_analysis.plots.phases import phase_distribution_figure
+    from clusnet_analysis.plots.practices import themes_by_host_figure
 
     prog = ds.programme
     exchanges = counted(select_period(ds.exchanges, prog, period, cumulative=True))
@@ -64,9 +64,9 @@ def build_figures(p, out_dir: str | Path | None = None, *, on_progress=None) -> 
     """Write every figure for the report view ``p`` (see :func:`clusnet_analysis.report.start`)."""
     import matplotlib.pyplot as plt
 
-    from .plots.style import save_figure
-    from .provenance import folder_outputs
-    from .report import figure_caption
+    from clusnet_analysis.plots.style import save_figure
+    from clusnet_analysis.publish.provenance import folder_outputs
+    from clusnet_analysis.publish.display import figure_caption
 
     ds = p.ds
     out_dir = Path(out_dir) if out_dir else config.FIGURES_DIR

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, config
-from .io import InputError
-from .quarantine import ErrorCounts
-from .programme import ClusterModel, Programme, load_cluster_model, load_programme
+from clusnet_analysis import __version__, config
+from clusnet_analysis.ingest.io import InputError
+from clusnet_analysis.ingest.quarantine import ErrorCounts
+from clusnet_analysis.rules.programme import ClusterModel, Programme, load_cluster_model, load_programme
 
 CACHE_FORMAT = 1
 
@@ -67,7 +67,7 @@ class Dataset(ErrorCounts):
 
 
 def _cache_path(data_dir: Path, programme_file: Path, show_names: bool) -> tuple[Path, dict]:
-    from .provenance import code_fingerprint, input_fingerprint
+    from clusnet_analysis.publish.provenance import code_fingerprint, input_fingerprint
 
     fp = input_fingerprint(data_dir, programme_file)
     key = hashlib.sha256(f"{CACHE_FORMAT}|{fp['fingerprint']}|{code_fingerprint()}|{show_names}".encode()).hexdigest()[:24]
@@ -77,12 +77,12 @@ def _cache_path(data_dir: Path, programme_file: Path, show_names: bool) -> tuple
 def build(data_dir: str | Path, programme_file: str | Path | None = None, show_names: bool = False,
           provenance: dict | None = None) -> Dataset:
     """Read, validate, derive and check, without any cache."""
-    from ._arrow import positions
-    from .io import read_inputs
-    from .programme import programme_file_for
-    from .rules import check_rules
-    from .transforms import exchange_costs, exchanges_view, expenses_eur
-    from .validation import validate
+    from clusnet_analysis.ingest._arrow import positions
+    from clusnet_analysis.ingest.io import read_inputs
+    from clusnet_analysis.rules.programme import programme_file_for
+    from clusnet_analysis.rules.checks import check_rules
+    from clusnet_analysis.ingest.transforms import exchange_costs, exchanges_view, expenses_eur
+    from clusnet_analysis.ingest.validation import validate
 
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -111,7 +111,7 @@ def load(data_dir: str | Path | None = None, programme_file: str | Path | None =
     data_dir = Path(data_dir) if data_dir is not None else config.SAMPLE_DATA_DIR
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: no such data directory")
-    from .programme import programme_file_for
+    from clusnet_analysis.rules.programme import programme_file_for
 
     programme_file = Path(programme_file) if programme_file else programme_file_for(data_dir)
     path, fp = _cache_path(data_dir, programme_file, show_names)

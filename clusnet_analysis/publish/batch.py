@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clusnet_analysis import __version__
-from clusnet_analysis import html as pages
-from clusnet_analysis.files import atomic_write_bytes, json_text, write_if_changed
-from clusnet_analysis.provenance import code_fingerprint, folder_outputs, input_fingerprint
+from clusnet_analysis.publish import html as pages
+from clusnet_analysis.publish.files import atomic_write_bytes, json_text, write_if_changed
+from clusnet_analysis.publish.provenance import code_fingerprint, folder_outputs, input_fingerprint
 
 # Parameters the runner injects into every notebook; each notebook must declare them.
 RESERVED_PARAMETERS = ("period", "data_dir", "headline_path")

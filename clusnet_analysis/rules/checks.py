@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import as_arrow, concat, str_series, strftime
-from .programme import Programme
+from clusnet_analysis.ingest._arrow import as_arrow, concat, str_series, strftime
+from clusnet_analysis.rules.programme import Programme
 
 FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "exchange_id", "home_city",
                    "period", "message", "value", "limit"]

@@ -216,7 +216,7 @@ def not_duplicated(values: pd.Series) -> pd.Series:
     import numpy as np
 
     if values.dtype == "str":   # hashing one contiguous Arrow array beats hashing 20 chunks
-        from ._arrow import as_arrow, str_series
+        from clusnet_analysis.ingest._arrow import as_arrow, str_series
 
         values = str_series(as_arrow(values), index=values.index)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
-from . import schemas
+from clusnet_analysis.ingest import schemas
 import pyarrow.compute as pc
 
-from ._arrow import as_arrow, isin, str_series
-from .io import TABLES, RawTable
-from .parsing import PARSERS, WHAT
-from .programme import ClusterModel, Programme
-from .quarantine import ErrorCounts
+from clusnet_analysis.ingest._arrow import as_arrow, isin, str_series
+from clusnet_analysis.ingest.io import TABLES, RawTable
+from clusnet_analysis.ingest.parsing import PARSERS, WHAT
+from clusnet_analysis.rules.programme import ClusterModel, Programme
+from clusnet_analysis.ingest.quarantine import ErrorCounts
 
 ERROR_COLUMNS = ["file", "row", "column", "value", "problem", "table", "check"]
 

@@ -5,10 +5,10 @@ synthesis saves all of them; tests compare them with the data.
 """
 from __future__ import annotations
 
-from .analysis import budget, crosscity, links, phases, practices
-from .analysis.periods import counted
-from .report import Period
-from .rules import summarise
+from clusnet_analysis.analysis import budget, crosscity, links, phases, practices
+from clusnet_analysis.analysis.periods import counted
+from clusnet_analysis.publish.display import Period
+from clusnet_analysis.rules.checks import summarise
 
 
 def data_quality(p: Period) -> dict:

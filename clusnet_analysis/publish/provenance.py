@@ -12,7 +12,7 @@ from pathlib import Path
 
 from clusnet_analysis import __version__
 from clusnet_analysis.config import PACKAGE_DIR
-from clusnet_analysis.programme import programme_file_for
+from clusnet_analysis.rules.programme import programme_file_for
 
 # Files the loader may read from a data directory. Anything else (notes, images)
 # does not change the numbers, so it does not invalidate reports.

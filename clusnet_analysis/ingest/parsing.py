@@ -19,7 +19,7 @@ _COMMA_NO_DOT = r"^[+-]?\d*,\d*$"
 
 
 
-from ._arrow import as_arrow as _arrow  # noqa: E402
+from clusnet_analysis.ingest._arrow import as_arrow as _arrow  # noqa: E402
 
 
 def _fast_cast(text, to: pa.DataType):

@@ -11,9 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from . import batch, config
-from .cli import EXIT_INVALID, EXIT_OK, UsageError, _format_table
-from .privacy import hide_personal_values
+from clusnet_analysis import config
+from clusnet_analysis.publish import batch
+from clusnet_analysis.cli.app import EXIT_INVALID, EXIT_OK, UsageError, _format_table
+from clusnet_analysis.privacy import hide_personal_values
 
 # Set by the runner itself (period, data_dir, headline_path) or by its own options.
 RESERVED_PARAMETERS = {*batch.RESERVED_PARAMETERS, "show_names", "allow_invalid"}
@@ -43,7 +44,7 @@ def _parse_params(items: list[str]) -> dict:
 
 
 def _periods(requested: str, programme) -> list[str]:
-    from .analysis.periods import period_order
+    from clusnet_analysis.analysis.periods import period_order
 
     choices = period_order(programme)
     if requested == "all":
@@ -80,9 +81,9 @@ def _gate(ds, allow_invalid: bool, show_names: bool) -> str | None:
 
 
 def cmd_run(args) -> int:
-    from .analysis.periods import period_label
-    from .batch import BatchUsageError, run_batch
-    from .dataset import load
+    from clusnet_analysis.analysis.periods import period_label
+    from clusnet_analysis.publish.batch import BatchUsageError, run_batch
+    from clusnet_analysis.ingest.dataset import load
 
     data_dir = Path(args.data)
     if not data_dir.is_dir():
@@ -116,9 +117,9 @@ def cmd_run(args) -> int:
 
 
 def cmd_figures(args) -> int:
-    from .dataset import load
-    from .figures import build_figures
-    from .report import for_dataset
+    from clusnet_analysis.ingest.dataset import load
+    from clusnet_analysis.publish.figures import build_figures
+    from clusnet_analysis.publish.display import for_dataset
 
     data_dir = Path(args.data)
     if not data_dir.is_dir():

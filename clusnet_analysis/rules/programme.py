@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
+from clusnet_analysis import config
 
 
 class ProgrammeError(ValueError):

@@ -1,0 +1,2 @@
+"""The ``clusnet`` command."""
+from .app import main  # noqa: F401
