@@ -113,7 +113,7 @@ def stable_code_fingerprint():
     """Edits to the package while these tests run must not turn a no-op into a rebuild.
     (That a code change does invalidate is tested below with plan_batch.)"""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("clusnet_analysis.publish.batch.code_fingerprint", lambda: "code-under-test")
+        patch.setattr("clusnet_analysis.publish.plan.code_fingerprint", lambda: "code-under-test")
         yield
 
 
@@ -418,7 +418,7 @@ def test_a_change_in_the_package_code_invalidates_every_report(built, tmp_path, 
     project = _copy_project(built, tmp_path)
     args = (PERIODS, project["data"], project["notebooks"], project["reports"])
     assert plan_batch(*args, parameters={"fail": False}) == []
-    monkeypatch.setattr("clusnet_analysis.publish.batch.code_fingerprint", lambda: "edited-code")
+    monkeypatch.setattr("clusnet_analysis.publish.plan.code_fingerprint", lambda: "edited-code")
     assert plan_batch(*args, parameters={"fail": False}) == [
         ("S3", "01_overview"), ("S3", "02_budget"), ("S4", "01_overview"), ("S4", "02_budget")]
     # so do other parameters
