@@ -104,6 +104,7 @@ def cmd_run(args) -> int:
             on_progress=lambda msg: print("  " + msg, flush=True),
             banner=banner or None,
             period_labels={p: period_label(ds.programme, p) for p in periods},
+            site=site_for(ds.programme),
         )
     except BatchUsageError as exc:
         raise UsageError(str(exc)) from exc
@@ -116,15 +117,23 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def site_for(programme):
+    """Page titles and navigation: the programme's title and every reporting period, final last."""
+    from clusnet_analysis.analysis.periods import period_label, period_order
+    from clusnet_analysis.publish.html import Site
+
+    return Site(title=getattr(programme, "title", None) or programme.name,
+                periods=tuple((p, period_label(programme, p)) for p in period_order(programme)))
+
+
 def cmd_figures(args) -> int:
     from clusnet_analysis.ingest.dataset import load
-    from clusnet_analysis.publish.figures import build_figures
-    from clusnet_analysis.publish.display import for_dataset
+    from clusnet_analysis.publish.figures import build_figures, build_tables, figures_dir
+    from clusnet_analysis.sections import for_dataset
 
     data_dir = Path(args.data)
     if not data_dir.is_dir():
         raise UsageError(f"{data_dir}: no such data directory")
-    out = _reports_root() / "figures"
     ds = load(data_dir, show_names=args.show_names)
     _periods(args.period, ds.programme)
     if args.period == "all":
@@ -132,8 +141,13 @@ def cmd_figures(args) -> int:
     if _gate(ds, args.allow_invalid, args.show_names) is None:
         return EXIT_INVALID
     # The dataset loaded for the check above serves the figures too.
-    written = build_figures(for_dataset(ds, args.period, allow_invalid=args.allow_invalid), out)
-    print(f"Wrote {len(written)} figure file(s) to {out}/ (PNG 200 dpi + SVG, manifest.json)")
+    view = for_dataset(ds, args.period, allow_invalid=args.allow_invalid)
+    out = figures_dir(args.period, _reports_root())
+    written = build_figures(view, out, site=site_for(ds.programme))
+    print(f"Wrote {len(written)} figure files to {out}/ (PNG 200 dpi and SVG, alt texts, index.html, manifest.json)")
+    if args.period == "final":
+        workbook = build_tables(view, _reports_root() / "final")
+        print(f"Wrote the report's tables to {workbook} (one sheet per table) and {workbook.parent / 'tables'}/")
     return EXIT_OK
 
 
