@@ -244,7 +244,7 @@ def test_index_pages_escape_every_data_string_and_show_the_banner():
     assert "<script>" not in page
     assert "Costs &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert '<div class="banner" role="note">12 rows &lt;excluded&gt;</div>' in page
-    assert "<title>CLUSNET reports – S&lt;3&gt;</title>" in page
+    assert "<title>Exchange programme reports – S&lt;3&gt;</title>" in page
     assert '<a href="01_x.html">' in page
     assert "Y &amp; Z <span class=\"problem\">– FAILED" in page
     assert '<a href="02_y.FAILED.ipynb">failed notebook</a>' in page

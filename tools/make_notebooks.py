@@ -146,8 +146,6 @@ SPECS = {
 }
 
 SYNTHESIS = ("07_synthesis", "Period synthesis", [
-    ("md", "The key numbers, figures and readings of every report on one page. In the final report it is "
-           "called the final report synthesis; in a semester, the period synthesis."),
     ("code", "%matplotlib inline\n\n"
              "from clusnet_analysis import sections\n"
              "from clusnet_analysis.publish import display as show\n"
@@ -158,6 +156,8 @@ SYNTHESIS = ("07_synthesis", "Period synthesis", [
              "section = parts.pop(\"synthesis\")\n"
              "show.header(view, section)\n"
              "show.key_numbers(section)"),
+    ("md", "The key numbers, figures and readings of every report on one page; the reports themselves hold the "
+           "tables behind them."),
     ("code", "for part in parts.values():\n"
              "    show.heading(part.title)\n"
              "    show.readings(part)\n"

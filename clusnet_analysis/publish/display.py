@@ -163,6 +163,8 @@ def table_html(table: Table, rows: int | None = None) -> str:
     headers = ([esc(reader.index.name or "")] if table.index else []) + [esc(c) for c in reader.columns]
     columns = [format_column(frame.iloc[:, i], frame.columns[i] in table.percent_columns)
                for i in range(frame.shape[1])]
+    numeric = [pd.api.types.is_numeric_dtype(frame.iloc[:, i]) and not pd.api.types.is_bool_dtype(frame.iloc[:, i])
+               for i in range(frame.shape[1])]
     marks = {h.column: h for h in table.highlights}
     index_values = [esc(v) for v in frame.index] if table.index else []
     body = []
@@ -171,12 +173,14 @@ def table_html(table: Table, rows: int | None = None) -> str:
         for i, column in enumerate(frame.columns):
             text = esc(columns[i][position])
             mark = marks.get(column)
+            css = "num" if numeric[i] else "text"
             if mark is not None and mark.mask[position]:
-                cells.append(f'<td class="flag">{text} <b class="flag-word">▲ {esc(mark.word)}</b></td>')
+                cells.append(f'<td class="{css} flag">{text} <b class="flag-word">▲ {esc(mark.word)}</b></td>')
             else:
-                cells.append(f"<td>{text}</td>")
+                cells.append(f'<td class="{css}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    head = "<tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr>"
+    head_css = (["text"] if table.index else []) + ["num" if n else "text" for n in numeric]
+    head = "<tr>" + "".join(f'<th class="{c}">{h}</th>' for c, h in zip(head_css, headers)) + "</tr>"
     return f'<table class="clusnet-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
 
@@ -255,6 +259,13 @@ def provenance_text(view: PeriodView, notebook: str | None = None) -> str:
             f"clusnet_analysis {__version__}; parameters: {params}" + (f"; notebook {notebook}" if notebook else ""))
 
 
+def source_line(view: PeriodView) -> str:
+    """One line an author can paste under a table: programme, period, input fingerprint, version."""
+    title = getattr(view.programme, "title", None) or view.programme.name
+    return (f"Source: {title}, {view.label}; input fingerprint {view.ds.fingerprint}; "
+            f"clusnet_analysis {__version__}" + ("; SYNTHETIC SAMPLE DATA" if view.ds.synthetic else ""))
+
+
 def provenance(view: PeriodView, notebook: str | None = None) -> None:
     files = "".join(f"<li>{esc(name)}: <code>{esc(h[:16])}</code></li>"
                     for name, h in sorted(view.ds.provenance.get("files", {}).items()))
@@ -290,4 +301,4 @@ def show_section(view: PeriodView, section: Section, notebook: str | None = None
 
 
 __all__ = ["heading", "output_folder", "header", "key_numbers", "readings", "show_table", "show_figure", "provenance", "save_headline",
-           "say", "format_value", "show_section"]
+           "say", "format_value", "show_section", "source_line"]

@@ -71,7 +71,7 @@ def _render_both(spec, view) -> tuple[bytes, bytes]:
 
 def build_tables(view, out_dir: str | Path) -> Path:
     """``tables.xlsx`` (one sheet per table) and ``tables/<area>_<table>.csv`` for the view."""
-    from clusnet_analysis.publish.display import banner_lines, provenance_text
+    from clusnet_analysis.publish.display import banner_lines, source_line
     from clusnet_analysis.publish.tables import write_table_csv, write_workbook
     from clusnet_analysis.sections import areas_for, build
 
@@ -80,8 +80,7 @@ def build_tables(view, out_dir: str | Path) -> Path:
     for section in sections:
         for table in section.tables:
             write_table_csv(table, out_dir / "tables", prefix=f"{section.area}_")
-    return write_workbook(sections, out_dir / TABLES_WORKBOOK, "Source: " + provenance_text(view),
-                          banner_lines(view))
+    return write_workbook(sections, out_dir / TABLES_WORKBOOK, source_line(view), banner_lines(view))
 
 
 def write_figures_index(view, out_dir: str | Path, site) -> Path:

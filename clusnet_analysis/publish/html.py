@@ -104,6 +104,8 @@ table.clusnet-table { border-collapse: collapse; font-size: 0.9em; }
 table.clusnet-table th { background: #eef1f4; text-align: left; vertical-align: bottom; position: sticky; top: 0; }
 table.clusnet-table th, table.clusnet-table td { padding: 0.25rem 0.5rem; border-bottom: 1px solid #dde; }
 table.clusnet-table td.flag { background: #fde7d9; }
+table.clusnet-table .text { text-align: left; }
+table.clusnet-table .num { text-align: right; font-variant-numeric: tabular-nums; }
 b.flag-word { color: #9c2a00; white-space: nowrap; }
 div.scroll { max-height: 28rem; overflow: auto; border: 1px solid #dde; }
 figure.clusnet-figure { margin: 1rem 0; }

@@ -44,8 +44,8 @@ def phases(view: PeriodView) -> Section:
               percent_columns=("completion",),
               note=f"A cluster is placed in the first phase whose result criteria are met less than "
                    f"{prog.phase_threshold:.0%}; completion is the share of that phase's criteria met.")
-    t.highlight("criteria_missing", shown["criteria_missing"] > 0, "criteria not met",
-                "the cluster still has result criteria of its phase to meet")
+    t.highlight("completion", shown["completion"] < 0.5, "under half",
+                "less than half of the phase's result criteria are met")
     section.tables.append(t)
     support = pd.DataFrame([{"phase": p.name, "support": "; ".join(p.process_support)} for p in model.phases])
     section.tables.append(Table("support_per_phase", "The support the cluster model recommends, per phase",
@@ -54,10 +54,12 @@ def phases(view: PeriodView) -> Section:
     section.tables.append(Table("criteria", "The cluster model's result criteria",
                                 criteria.loc[:, ["phase", "criterion_id", "criterion"]].rename(columns={"criterion_id": "code"})))
     moves = movement.assign(from_phase=movement["from_phase"].map(names), to_phase=movement["to_phase"].map(names))
-    section.tables.append(Table("movement", "Phase movement between consecutive assessments",
-                                moves.loc[:, ["cluster_id", "from_date", "to_date", "from_phase", "to_phase",
-                                              "direction"]].reset_index(drop=True),
-                                note="Development is not linear: falling back is not an error in the data."))
+    moves = moves.loc[:, ["cluster_id", "from_date", "to_date", "from_phase", "to_phase",
+                          "direction"]].reset_index(drop=True)
+    t = Table("movement", "Phase movement between consecutive assessments", moves,
+              note="Development is not linear: falling back is not an error in the data.")
+    t.highlight("direction", moves["direction"] == "down", "fell back", "the cluster is in an earlier phase than before")
+    section.tables.append(t)
 
     section.figures.append(FigureSpec(
         "05_cluster_phases_by_city", "Cluster phases by city (latest assessment)",
