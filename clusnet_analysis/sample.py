@@ -340,7 +340,7 @@ QUOTED_PRACTICE = ('R&D "open lab" vouchers', "research",
                    "when the firm signs off the results.")
 QUOTED_PRACTICE_EXCHANGE = "X018"
 
-LINK_KINDS = ("contact", "follow_up_visit", "joint_project", "other")
+from clusnet_analysis.ingest.codes import LINK_KINDS  # noqa: E402  (one definition)
 LINK_KIND_WEIGHTS = (0.45, 0.25, 0.18, 0.12)
 LINKS_WITH_EXCHANGE = 22
 LINKS_WITHOUT_EXCHANGE = 3

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.analysis.order import known_first
 from clusnet_analysis.analysis.periods import FINAL, check_period, counted
 
 #: Label of the closing row of a table.
@@ -41,7 +42,7 @@ TOTAL = "total"
 # ---------------------------------------------------------------- helpers
 def _ordered(known: list[str] | tuple[str, ...], seen: pd.Series) -> list[str]:
     """Known labels in programme order, then unexpected ones (sorted) so nothing is lost."""
-    return [*known, *sorted(set(seen.dropna()) - set(known))]
+    return known_first(known, seen)
 
 
 def _pct(part: pd.Series, whole: pd.Series) -> pd.Series:

@@ -20,14 +20,8 @@ from itertools import combinations
 import pandas as pd
 
 from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.analysis.order import city_order
 from clusnet_analysis.analysis.periods import counted
-
-
-def city_order(programme: Programme, *observed: pd.Series) -> list[str]:
-    """Partner cities in programme order, then any other city seen in ``observed`` (sorted)."""
-    partners = list(programme.partner_cities)
-    seen = {c for s in observed for c in s.dropna().unique()}
-    return partners + sorted(seen - set(partners))
 
 
 # ---------------------------------------------------------------- flows

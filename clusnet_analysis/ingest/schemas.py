@@ -33,7 +33,7 @@ EXCHANGE_STATUSES = ["draft", "submitted", "validated"]
 END_BEFORE_START = "end_date is before start_date"
 SELF_LINK = "a link must join two different clusters"
 ROW_CHECK_COLUMNS = {END_BEFORE_START: "end_date", SELF_LINK: "to_cluster"}
-LINK_KINDS = ["contact", "follow_up_visit", "joint_project", "other"]
+from clusnet_analysis.ingest.codes import LINK_KINDS  # noqa: E402  (one definition)
 
 
 class _Base(pa.DataFrameModel):
@@ -153,7 +153,7 @@ class Links(_Base):
     exchange_id: Series[str] = OptionalRef()
     from_cluster: Series[str] = Ref()
     to_cluster: Series[str] = Ref()
-    kind: Series[str] = pa.Field(isin=LINK_KINDS, metadata=LOWER)
+    kind: Series[str] = pa.Field(isin=list(LINK_KINDS), metadata=LOWER)
     created_on: Series[pa.DateTime] = Date()
 
     @pa.dataframe_check(error=SELF_LINK)

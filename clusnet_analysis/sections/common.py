@@ -50,11 +50,5 @@ def scope_columns(view: PeriodView, df: pd.DataFrame, by: str, value: Callable[[
     return out
 
 
-def order_known_first(known, seen) -> list:
-    """Known values in their given order, then any other values seen (sorted): nothing is lost."""
-    known = list(known)
-    return [*known, *sorted(set(pd.Series(list(seen)).dropna()) - set(known), key=str)]
-
-
 def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"

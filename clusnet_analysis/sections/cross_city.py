@@ -4,9 +4,10 @@ from __future__ import annotations
 import pandas as pd
 
 from clusnet_analysis.analysis import crosscity
+from clusnet_analysis.analysis.order import city_order
 from clusnet_analysis.sections.base import FigureSpec, Section, Table
 from clusnet_analysis.sections.common import (
-    counted, numbers, one_number, order_known_first, per_scope, scope_columns)
+    counted, numbers, one_number, per_scope, scope_columns)
 from clusnet_analysis.sections.view import PeriodView
 
 TITLE = "Cross-city comparison"
@@ -28,7 +29,7 @@ def cross_city(view: PeriodView) -> Section:
     section.key_numbers.append(one_number(view, "officers_sent", "Officers who went", "officers",
                                           int(main_rows["officer_id"].nunique())))
 
-    cities = order_known_first(prog.partner_cities, pd.concat([ex["home_city"], ex["host_city"]]))
+    cities = city_order(prog, ex["home_city"], ex["host_city"])
     sent = scope_columns(view, ex, "home_city", lambda r: r.groupby("home_city").size(), cities)
     hosted = scope_columns(view, ex, "host_city", lambda r: r.groupby("host_city").size(), cities)
     sent.index.name = hosted.index.name = "city"
