@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -192,13 +193,18 @@ def _sheet_rows(ws, rows: list[tuple], widths: tuple[float, ...], header_row: in
         ws.column_dimensions[get_column_letter(i)].width = width
     r = start
     for r, values in enumerate(rows, start=start):
+        lines = 1
         for j, value in enumerate(values, start=1):
             cell = ws.cell(r, j, value)
             if isinstance(value, str):
                 cell.data_type = "s"
-            cell.alignment = WRAP
+            if len(values) > 1:   # a lone heading overflows to the right instead of wrapping
+                cell.alignment = WRAP
+                lines = max(lines, math.ceil(len(str(value or "")) * 1.1 / widths[min(j, len(widths)) - 1]))
             if header_row is not None and r == header_row:
                 cell.font, cell.fill = HEADER_FONT[True], HEADER_FILL[True]
+        if lines > 1:   # spreadsheet programs do not grow a row for wrapped text written by a library
+            ws.row_dimensions[r].height = 15 * lines
     return r
 
 
@@ -328,9 +334,9 @@ def build_workbook(programme: Programme, model: ClusterModel, *, city: str | Non
     id_letters = {f"{t}.{c.name}": get_column_letter(i) for t, cols in table_columns.items()
                   for i, c in enumerate(cols, start=1)}
     lists = _Lists(wb)
-    rows = dict(rows or {})
-    if city and not rows:
+    if rows is None and city and kind == spec.KIND_TEMPLATE:
         rows = prefilled_rows(programme, city)
+    rows = dict(rows or {})
     for table, cols in table_columns.items():
         _table_sheet(wb, table, cols, lists, id_letters, rows.get(table))
     _reference_sheets(wb, programme, model)
