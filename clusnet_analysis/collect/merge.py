@@ -230,14 +230,13 @@ def merge(collected: Collected) -> Collected:
             if frame is None:
                 continue
             frame = frame.copy()
-            if source.correction:
+            origin = {c: pd.Series(None, index=frame.index, dtype="str") for c in SOURCE_COLUMNS}
+            if source.correction:   # the rows it was made from, as collected before
                 frame = frame.drop(columns=[c for c in ANNOTATION_COLUMNS if c in frame.columns])
-                origin = frame.reindex(columns=SOURCE_COLUMNS)
-            else:
-                origin = pd.DataFrame(index=frame.index, columns=SOURCE_COLUMNS, dtype="str")
+                origin.update({c: frame[c].astype("str") for c in SOURCE_COLUMNS if c in frame.columns})
+            frame["_origin"] = origin["source_file"].str.cat(origin["source_row"], sep="#").to_numpy()
             frame["source_file"] = _label(source, table)
             frame["source_row"] = frame.index.astype("str")
-            frame["_origin"] = (origin["source_file"] + "#" + origin["source_row"]).to_numpy()
             frame["_correction"] = source.correction
             parts.append(frame.reset_index(drop=True))
         if not parts:
@@ -253,8 +252,9 @@ def merge(collected: Collected) -> Collected:
         canon = _canonical(rows[data_columns], table)
         key = spec.natural_key(table)
         has_key = (canon[key] != "").all(axis=1) if key else pd.Series(False, index=rows.index)
-        key_text = canon[key].agg(" + ".join, axis=1) if key else pd.Series("", index=rows.index)
-        content = canon.agg("\x1f".join, axis=1)
+        key_text = pd.Series([" + ".join(v) for v in canon[key].itertuples(index=False)] if key else "",
+                             index=rows.index, dtype="str")
+        content = pd.Series(["\x1f".join(v) for v in canon.itertuples(index=False)], index=rows.index, dtype="str")
         keep = pd.Series(True, index=rows.index)
         dup = 0
         for k, idx in rows[has_key].groupby(key_text[has_key], sort=False).groups.items():
