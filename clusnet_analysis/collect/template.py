@@ -30,7 +30,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from clusnet_analysis import __version__
 from clusnet_analysis.collect import spec
-from clusnet_analysis.ingest.io import REQUIRED_TABLES
 from clusnet_analysis.rules.programme import ClusterModel, Programme
 
 LAST_ROW = 1048576          # Excel's last row: checks and formats cover the whole column
