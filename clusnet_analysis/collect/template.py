@@ -325,7 +325,8 @@ def build_workbook(programme: Programme, model: ClusterModel, *, city: str | Non
         ws = wb.create_sheet(name)
         _sheet_rows(ws, [tuple(frame.columns)] + [tuple("" if pd.isna(v) else str(v) for v in r)
                                                   for r in frame.itertuples(index=False)],
-                    tuple(min(60, max(12, len(str(c)) + 4)) for c in frame.columns), header_row=1)
+                    tuple(min(50, max([12, len(str(c)) + 4] + [len(str(v)) + 2 for v in frame[c].head(200)]))
+                          for c in frame.columns), header_row=1)
         ws.freeze_panes = "A2"
         _print_setup(ws, repeat_header=True)
         _protect(ws)
