@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
+import subprocess
 
 import openpyxl
 import pandas as pd
@@ -270,3 +272,18 @@ def test_correction_workbooks_close_the_loop(tmp_path, blank, capsys):
     assert same_as_sample_but_sources.error_count == 0
     e1 = same_as_sample_but_sources.tables["expenses"].set_index("expense_id").loc["E0001"]
     assert (e1["category"], e1["source_file"]) == ("travel", "corrections_LYO.xlsx")
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_workbook_saved_by_libreoffice_is_collected(tmp_path, blank, capsys):
+    """A city that opens and saves the workbook in LibreOffice: stamp, dates and numbers survive."""
+    tables = sample_tables()
+    filled = fill(blank, tmp_path / "filled.xlsx", tables)
+    returned = tmp_path / "returned"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(returned), str(filled)],
+                   check=False, capture_output=True, timeout=240)
+    assert (returned / "filled.xlsx").is_file(), "soffice exits 0 even when it fails: no workbook was written"
+    code, out = collect(returned, tmp_path / "data", capsys)
+    assert code == 0, out.out
+    same_as_sample(tmp_path / "data")

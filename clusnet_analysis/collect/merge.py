@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".numbers"}
 
 @dataclass
 class Source:
-    label: str                     # as the user names it: "lyon.xlsx", "munich/" (a CSV folder)
+    label: str                     # as the user names it: "city.xlsx", "city/" (a CSV folder)
     tables: dict[str, pd.DataFrame]
     correction: bool = False
 
@@ -86,7 +87,9 @@ def read_workbook(path: Path, label: str) -> tuple[dict, dict[str, pd.DataFrame]
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        with warnings.catch_warnings():   # "extension is not supported": Excel's own extras, not data
+            warnings.simplefilter("ignore", UserWarning)
+            wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:   # openpyxl raises many types for a broken file
         raise InputError(f"not a readable .xlsx workbook ({type(exc).__name__})") from exc
     try:
@@ -96,7 +99,9 @@ def read_workbook(path: Path, label: str) -> tuple[dict, dict[str, pd.DataFrame]
             table = normalise_column(sheet)
             if table not in TABLES or stamp is None:
                 continue
-            values = [[_cell_text(v) for v in row] for row in wb[sheet].iter_rows(values_only=True)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                values = [[_cell_text(v) for v in row] for row in wb[sheet].iter_rows(values_only=True)]
             if not values:
                 continue
             header = [h if h is not None else "" for h in values[0]]
@@ -162,7 +167,8 @@ def _check_folder_programme(path: Path, programme: Programme, label: str, result
         result.warnings.append(f"{label}: its programme.toml is unreadable ({exc}); ignored")
         return
     if own.id != programme.id:
-        raise InputError(f"{label}: its programme.toml is for programme {own.id}, not {programme.id}")
+        raise InputError(f"its programme.toml is for programme {own.id}, not {programme.id}; "
+                         "collect it with that programme's file (--programme)")
     if spec.programme_hash(own) != spec.programme_hash(programme):
         result.warnings.append(f"{label}: its programme.toml is an edited version of {programme.id}; "
                                "its rows were checked against the current rules")

@@ -191,9 +191,13 @@ def columns(table: str, programme: Programme, model: ClusterModel) -> list[Colum
             cur = currencies(programme)
             cur = (cur[1:] or cur) if table == "fx_rates" else cur   # the programme's currency needs no rate
             allowed = f"a three-letter ISO 4217 code, e.g. {_words(cur)}"
-            check = Check("list", "warning", tuple(cur), message=(
-                "Not one of the partner cities' currencies. Keep it only if it is a three-letter ISO 4217 "
-                "code; exchange rates for it are then needed in the fx_rates sheet."))
+            if table == "fx_rates":
+                message = (f"Not a partner city's currency. {programme.currency} needs no rate; another currency "
+                           "is kept if it is a three-letter ISO 4217 code.")
+            else:
+                message = ("Not one of the partner cities' currencies. Keep it only if it is a three-letter ISO "
+                           "4217 code; exchange rates for it are then needed in the fx_rates sheet.")
+            check = Check("list", "warning", tuple(cur), message=message)
         elif (table, name) in parents:
             parent, parent_col, what = parents[(table, name)]
             allowed = f"{_article(what)} {what} of the {parent} sheet"

@@ -340,6 +340,7 @@ def build_workbook(programme: Programme, model: ClusterModel, *, city: str | Non
     for table, cols in table_columns.items():
         _table_sheet(wb, table, cols, lists, id_letters, rows.get(table))
     _reference_sheets(wb, programme, model)
+    _protect(lists.ws)
     wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames))
     return wb
 
