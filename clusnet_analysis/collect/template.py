@@ -41,6 +41,8 @@ HEADER_FILL = {True: PatternFill("solid", fgColor="1F4E79"), False: PatternFill(
 HEADER_FONT = {True: Font(bold=True, color="FFFFFF"), False: Font(bold=True, color="1F1F1F")}
 TITLE_FONT, SECTION_FONT = Font(bold=True, size=14), Font(bold=True, size=11, color="1F4E79")
 WRAP = Alignment(wrap_text=True, vertical="top")
+CENTRE = Alignment(horizontal="center")
+CENTRED = {"date", "month", "integer"}
 OPEN = Protection(locked=False)
 WIDE_COLUMNS = {"name", "title", "description", "evidence", "role", "sector", "assessor"}
 
@@ -141,13 +143,15 @@ def _cell_value(value, kind: str):
     return text
 
 
-def _put(ws, row: int, col: int, value, number_format: str | None = None) -> None:
+def _put(ws, row: int, col: int, value, style: tuple[str, bool] | None = None) -> None:
     cell = ws.cell(row, col)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"    # "=1+1" from the data is text, never a formula
-    if number_format:
-        cell.number_format = number_format
+    if style:
+        cell.number_format = style[0]
+        if style[1]:
+            cell.alignment = CENTRE
     cell.protection = OPEN
 
 
@@ -165,7 +169,9 @@ def _table_sheet(wb: Workbook, table: str, columns: list[spec.Column], lists: _L
         dim.width = _width(column)
         fmt = spec.AMOUNT_FORMAT if column.name == "amount" else spec.NUMBER_FORMATS[column.kind]
         dim.number_format, dim.protection = fmt, OPEN
-        formats[column.name] = fmt
+        if column.kind in CENTRED:   # a right-aligned date runs into the text of the next column
+            dim.alignment = CENTRE
+        formats[column.name] = (fmt, column.kind in CENTRED)
         if column.check is not None:
             ws.add_data_validation(_validation(column, letter, lists, id_letters))
     # The columns to the right are the users' own: open, and wide enough to read.
