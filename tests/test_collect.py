@@ -287,3 +287,46 @@ def test_a_workbook_saved_by_libreoffice_is_collected(tmp_path, blank, capsys):
     code, out = collect(returned, tmp_path / "data", capsys)
     assert code == 0, out.out
     same_as_sample(tmp_path / "data")
+
+
+def test_collect_never_overwrites_a_folder_it_did_not_write(tmp_path, blank, capsys):
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    fill(blank, returned / "a.xlsx", sample_tables())
+    own = tmp_path / "own_data"
+    own.mkdir()
+    (own / "exchanges.csv").write_text("exchange_id\nX1\n", encoding="utf-8")
+    code = cli.main(["collect", str(returned), "--out", str(own)])
+    assert code == 2 and "already holds files that clusnet collect did not write" in capsys.readouterr().err
+    assert (own / "exchanges.csv").read_text(encoding="utf-8") == "exchange_id\nX1\n"
+    # a folder collect wrote itself may be written again (the marker says so), stale tables removed
+    out = tmp_path / "data"
+    assert collect(returned, out, capsys)[0] == 0
+    assert "a.xlsx: cities 11" in (out / merge.MARKER).read_text(encoding="utf-8")
+    (returned / "a.xlsx").unlink()
+    (returned / "csv").mkdir()
+    for p in config.SAMPLE_DATA_DIR.glob("*.csv"):
+        if p.stem != "links":
+            (returned / "csv" / p.name).write_bytes(p.read_bytes())
+    assert collect(returned, out, capsys)[0] == 0
+    assert not (out / "links.csv").exists()     # no file supplies links any more
+    assert "csv/: cities 11" in (out / merge.MARKER).read_text(encoding="utf-8")
+
+
+def test_a_correction_without_source_columns_replaces_by_key(tmp_path, blank, capsys):
+    tables = sample_tables()
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    fill(blank, returned / "all.xlsx", tables)
+    wb = openpyxl.load_workbook(blank)
+    ws = wb[spec.STAMP_SHEET]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == spec.STAMP_LABELS["kind"])
+    ws.cell(row, 2).value = spec.KIND_CORRECTION
+    wb.save(tmp_path / "correction_template.xlsx")
+    fixed = tables["exchanges"].head(1).assign(report_language="en")   # X001 was written in fr
+    fill(tmp_path / "correction_template.xlsx", returned / "fix.xlsx", {"exchanges": fixed})
+    code, out = collect(returned, tmp_path / "data", capsys)
+    assert code == 0, out.out
+    assert "Rows replaced by a correction workbook: exchanges 1" in out.out
+    ds = load(tmp_path / "data", use_cache=False)
+    assert "X001" not in set(ds.findings.loc[ds.findings["rule_id"] == "report_language", "subject_id"])

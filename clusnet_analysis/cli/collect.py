@@ -49,6 +49,7 @@ def cmd_collect(args) -> int:
         raise UsageError(f"output folder {out} is inside the input folder {in_dir}; nothing is written there")
     if out.exists() and not out.is_dir():
         raise UsageError(f"output {out} is a file, not a folder")
+    merge.check_output(out)
     programme, _ = _programme(args.programme)
     collected = merge.collect(in_dir, programme)
     print(f"clusnet collect: {in_dir} -> {out}  (programme {programme.id})")

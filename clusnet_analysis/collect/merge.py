@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from clusnet_analysis.collect import spec
+from clusnet_analysis.config import PROGRAMME_FILENAME
 from clusnet_analysis.ingest import schemas
 from clusnet_analysis.ingest.io import (TABLES, InputError, RawTable, _clean_text_frame, _require_unique_columns,
                                         normalise_column, read_csv_table)
@@ -33,6 +34,7 @@ from clusnet_analysis.rules.programme import Programme, ProgrammeError, load_pro
 SOURCE_COLUMNS = ["source_file", "source_row"]
 ANNOTATION_COLUMNS = ["problems", "findings"]   # written into correction workbooks, dropped on return
 CONFLICTS_FILE = "conflicts.csv"
+MARKER = "COLLECTED.txt"
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".numbers"}
 
 
@@ -141,7 +143,7 @@ def _source_of(path: Path, label: str, programme: Programme, result: Collected) 
         if not tables:
             result.ignored.append((label, "a folder without table files (e.g. exchanges.csv)"))
             return None
-        return Source(label, tables)
+        return Source(label, {t: tables[t] for t in TABLES if t in tables})
     if suffix in (".xlsx", ".xlsm"):
         stamp, tables = read_workbook(path, label)
         reason = _check_stamp(stamp, programme, label)
@@ -248,18 +250,24 @@ def merge(collected: Collected) -> Collected:
         if not parts:
             continue
         rows = pd.concat(parts, ignore_index=True)
-        # Rows a correction workbook sends back replace the rows they were made from.
-        fixes = set(rows.loc[rows["_correction"], "_origin"].dropna())
-        own = rows["source_file"] + "#" + rows["source_row"]
-        replaced = ~rows["_correction"] & own.isin(fixes)
-        collected.replaced[table] = int(replaced.sum())
-        rows = rows[~replaced].drop(columns=["_origin", "_correction"]).reset_index(drop=True)
-        data_columns = [c for c in rows.columns if c not in SOURCE_COLUMNS]
+        data_columns = [c for c in rows.columns if c not in SOURCE_COLUMNS + ["_origin", "_correction"]]
         canon = _canonical(rows[data_columns], table)
-        key = spec.natural_key(table)
+        key = [c for c in spec.natural_key(table)]
+        if not set(key) <= set(canon.columns):   # a missing key column: validation reports it
+            key = []
         has_key = (canon[key] != "").all(axis=1) if key else pd.Series(False, index=rows.index)
         key_text = pd.Series([" + ".join(v) for v in canon[key].itertuples(index=False)] if key else "",
                              index=rows.index, dtype="str")
+        # Rows a correction workbook sends back replace the rows they were made from (its source_file
+        # and source_row), or, when those are empty, the ordinary rows with the same key.
+        fixed = rows["_correction"]
+        own = rows["source_file"] + "#" + rows["source_row"]
+        same_key = has_key & key_text.isin(set(key_text[fixed & has_key & rows["_origin"].isna()]))
+        replaced = ~fixed & (own.isin(set(rows.loc[fixed, "_origin"].dropna())) | same_key)
+        collected.replaced[table] = int(replaced.sum())
+        keep_rows = ~replaced.to_numpy()
+        rows, canon = rows[keep_rows].drop(columns=["_origin", "_correction"]), canon[keep_rows]
+        has_key, key_text = has_key[keep_rows], key_text[keep_rows]
         content = pd.Series(["\x1f".join(v) for v in canon.itertuples(index=False)], index=rows.index, dtype="str")
         keep = pd.Series(True, index=rows.index)
         dup = 0
@@ -294,11 +302,33 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
+def check_output(out_dir: Path) -> None:
+    """An output folder must be new, empty, or one ``collect`` wrote before: never someone's own data."""
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
+        raise InputError(f"output folder {out_dir} already holds files that clusnet collect did not write; "
+                         "choose a new or empty folder")
+
+
+def _marker(collected: Collected) -> str:
+    from clusnet_analysis import __version__
+
+    lines = [f"Written by clusnet collect (clusnet_analysis {__version__}). Rows per table come from:"]
+    lines += [f"  {s.label}" + (" (correction)" if s.correction else "") + ": "
+              + ", ".join(f"{t} {len(f)}" for t, f in s.tables.items()) for s in collected.sources]
+    lines += [f"Refused: {label}: {reason}" for label, reason in collected.refused]
+    lines += [f"Warning: {w}" for w in collected.warnings]
+    if len(collected.conflicts):
+        lines.append(f"Conflicts: {len(collected.conflicts)} row(s) held back in {CONFLICTS_FILE}")
+    return "\n".join(lines) + "\n"
+
+
 def write_output(collected: Collected, out_dir: Path, programme_file: Path | None) -> list[Path]:
     from clusnet_analysis.publish.files import atomic_write_bytes
 
+    check_output(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    atomic_write_bytes(out_dir / MARKER, _marker(collected).encode("utf-8"))
+    written = [out_dir / MARKER]
     for table in TABLES:
         path = out_dir / f"{table}.csv"
         if table in collected.tables:
@@ -312,10 +342,12 @@ def write_output(collected: Collected, out_dir: Path, programme_file: Path | Non
         written.append(conflicts)
     elif conflicts.exists():
         conflicts.unlink()
+    target = out_dir / PROGRAMME_FILENAME
     if programme_file is not None:
-        target = out_dir / "programme.toml"
         atomic_write_bytes(target, Path(programme_file).read_bytes())
         written.append(target)
+    elif target.exists():
+        target.unlink()   # rules copied by an earlier collect: this one used the bundled rules
     return written
 
 
