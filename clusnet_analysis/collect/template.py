@@ -42,7 +42,7 @@ HEADER_FONT = {True: Font(bold=True, color="FFFFFF"), False: Font(bold=True, col
 TITLE_FONT, SECTION_FONT = Font(bold=True, size=14), Font(bold=True, size=11, color="1F4E79")
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTRE = Alignment(horizontal="center")
-CENTRED = {"date", "month", "integer"}
+CENTRED = {"date", "month", "integer", "number"}
 OPEN = Protection(locked=False)
 WIDE_COLUMNS = {"name", "title", "description", "evidence", "role", "sector", "assessor"}
 
@@ -169,9 +169,10 @@ def _table_sheet(wb: Workbook, table: str, columns: list[spec.Column], lists: _L
         dim.width = _width(column)
         fmt = spec.AMOUNT_FORMAT if column.name == "amount" else spec.NUMBER_FORMATS[column.kind]
         dim.number_format, dim.protection = fmt, OPEN
-        if column.kind in CENTRED:   # a right-aligned date runs into the text of the next column
+        centred = column.kind in CENTRED and column.name != "amount"   # amounts keep their decimals aligned
+        if centred:   # a right-aligned date or count runs into the text of the next column
             dim.alignment = CENTRE
-        formats[column.name] = (fmt, column.kind in CENTRED)
+        formats[column.name] = (fmt, centred)
         if column.check is not None:
             ws.add_data_validation(_validation(column, letter, lists, id_letters))
     # The columns to the right are the users' own: open, and wide enough to read.
