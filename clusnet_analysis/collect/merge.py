@@ -271,9 +271,8 @@ def merge(collected: Collected) -> Collected:
         content = pd.Series(["\x1f".join(v) for v in canon.itertuples(index=False)], index=rows.index, dtype="str")
         keep = pd.Series(True, index=rows.index)
         dup = 0
-        for k, idx in rows[has_key].groupby(key_text[has_key], sort=False).groups.items():
-            if len(idx) < 2:
-                continue
+        repeated = has_key & key_text.duplicated(keep=False)   # only keys used more than once need a look
+        for k, idx in rows[repeated].groupby(key_text[repeated], sort=False).groups.items():
             if content[idx].nunique() == 1:
                 keep[idx[1:]] = False
                 dup += len(idx) - 1
