@@ -190,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sample)
 
     _add_run_commands(sub)
+    from clusnet_analysis.cli import collect   # workbook, collect, validate --workbooks
+
+    collect.add_commands(sub)
     return parser
 
 
