@@ -78,6 +78,7 @@ class Exchanges(_Base):
     report_pages: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, le=1000)
     report_language: Series[str] = pa.Field(nullable=True, str_matches=r"^[a-z]{2}$",
                                             description="ISO 639-1 code, e.g. en", metadata=LOWER)
+    validated_on: Series[pa.DateTime] = Date(nullable=True)   # optional: when the claim was validated
 
     @pa.dataframe_check(error=END_BEFORE_START)
     def end_not_before_start(cls, df: pd.DataFrame) -> Series[bool]:
