@@ -354,5 +354,12 @@ def _rule_findings(tables, programme) -> list[tuple[str, str]]:
     add("missing_fx_rate", lines["units_per_eur"].isna(), lines, "expense_id")
     totals = (lines["amount"] / lines["units_per_eur"]).groupby(lines["exchange_id"]).sum()
     found.extend(("over_cap", x) for x in totals.index[totals > programme.cap_eur])
+    # Eligible spend per home city (not outside the window, partner host, not at home, eligible
+    # employer) against officers_per_city x cap.
+    employer = ex["officer_id"].map(officers.set_index("officer_id")["employer_type"])
+    eligible = ex[(start >= window[0]) & (end <= window[1]) & ex["host_city"].isin(programme.partner_cities)
+                  & (ex["home_city"] != ex["host_city"]) & employer.isin(programme.eligible_employer_types)]
+    spend = eligible["exchange_id"].map(totals.round(2)).fillna(0).groupby(eligible["home_city"]).sum()
+    found.extend(("over_allocation", c) for c in spend.index[spend > programme.officers_per_city * programme.cap_eur])
     assert dt.date.fromisoformat(tables["exchanges"]["start_date"].min()) >= programme.window_start
     return sorted(found)
