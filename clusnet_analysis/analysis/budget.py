@@ -632,13 +632,13 @@ def monitoring_table(classified: pd.DataFrame, programme: Programme, period: str
 
     def sums(frame: pd.DataFrame) -> pd.DataFrame:
         table = budget_amounts(frame, programme, by=by, expenses=expenses).set_index(by)
-        return table.reindex(keys, fill_value=0)
+        return table[AMOUNT_COLUMNS].reindex(keys, fill_value=0)
 
     def validated_by(frame: pd.DataFrame, end) -> pd.DataFrame:
         return frame.loc[frame["validated_on"].notna() & (frame["validated_on"] <= pd.Timestamp(end))]
 
-    seen = (expenses.loc[expenses["exchange_id"].isin(classified["exchange_id"]), "category"]
-            if by == "category" else classified[by])
+    seen = (expenses.loc[expenses["exchange_id"].isin(scope["exchange_id"]), "category"]
+            if by == "category" else scope[by])
     keys = _order_keys(by, programme, seen)
     out = pd.DataFrame({_KEY_WORDS[by]: keys})
     if by == "home_city":
