@@ -43,7 +43,7 @@ EXCHANGES = [
     ("A2", "O2", "LYO", "MUC", "2009-10-05", "S3", "validated", "2010-01-10"),
     ("A3", "O3", "BCN", "MUC", "2010-02-01", "S4", "submitted", None),
     ("A4", "O4", "BCN", "BCN", "2010-03-01", "S4", "validated", "2010-04-01"),
-    ("A5", "O5", "MUC", "LYO", "2010-04-05", "S4", "validated", "2010-05-01"),
+    ("A5", "O5", "MUC", "LYO", "2010-04-05", "S4", "validated", "2010-06-30"),   # last day of S4
     ("A6", "O6", "MUC", "STO", "2010-09-06", "S5", "submitted", None),
     ("A7", "O1", "LYO", "STO", "2011-01-10", None, "validated", "2011-02-01"),
     ("A8", "O2", "LYO", "MUC", "2010-10-04", "S5", "draft", None),
@@ -238,6 +238,21 @@ def test_amounts_by_category_share_the_cap_to_the_cent(classified, expenses, pro
     pd.testing.assert_frame_equal(split.round(2), whole.round(2))
 
 
+def test_category_split_keeps_every_cent(programme):
+    # 1,650 EUR in three equal lines, capped at 1,550: 516.666… each. Rounding each would give
+    # 1,550.01; the largest remainder gives 516.67 + 516.67 + 516.66 = 1,550.00.
+    view = pd.DataFrame({"exchange_id": ["B1"], "home_city": ["LYO"], "host_city": ["BCN"], "period": ["S3"],
+                         "status": ["validated"], "counted": [True]})
+    costs = view.assign(total_eur=1650.0, unconverted_lines=0)
+    lines = pd.DataFrame({"expense_id": ["L1", "L2", "L3"], "exchange_id": ["B1"] * 3,
+                          "category": ["travel", "accommodation", "meals"], "amount_eur": [550.0] * 3})
+    c = budget.classify_exchanges(view, costs, pd.DataFrame(columns=FINDING_COLUMNS, dtype="str"), programme)
+    split = budget.category_split(c, lines, programme)
+    assert split["reimbursable_eur"].tolist() == [516.67, 516.67, 516.66]
+    assert split["cap_cut_eur"].tolist() == [33.33, 33.33, 33.34]
+    assert round(split["reimbursable_eur"].sum(), 2) == 1550.0
+
+
 @pytest.mark.parametrize("by", ["period", "home_city", "host_city", "category", ("period", "category"),
                                 ("period", "home_city"), ("home_city", "host_city")])
 def test_invariants(by, classified, expenses, programme):
@@ -313,6 +328,7 @@ def test_monitoring_table_of_a_period(classified, programme):
         "Claimed, cumulative (EUR)", "Claimed, cumulative, validated by the end of the period (EUR)"]
     # S4 visits: A3 (BCN, submitted), A4 (BCN), A5 (MUC); the S5 visits and A7 (2011) are not known yet
     assert table["Claimed, this period (EUR)"].tolist() == [0, 1700, 600, 2300]
+    # A5 was validated on the last day of S4: it counts
     assert table["Claimed, this period, validated by the end of the period (EUR)"].tolist() == [0, 900, 600, 1500]
     assert table["Claimed, cumulative (EUR)"].tolist() == [2700, 1700, 600, 5000]
     assert table["Reimbursable, cumulative (EUR)"].tolist() == [2550, 0, 0, 2550]
@@ -364,3 +380,80 @@ def test_conversion_month_text(programme):
     text = budget.conversion_month_text(dataclasses.replace(programme, conversion_month="validated_on"))
     assert "month of the exchange\u2019s \u201cvalidated on\u201d date" in text.replace("'", "\u2019")
     assert "stays pending" in text
+
+
+# ---------------------------------------------------------------- audit ledger
+def test_audit_ledger_from_tables():
+    from clusnet_testdata import exchange, expense
+    from test_rules import CLUSNET, typed_tables
+
+    tables = typed_tables(
+        exchanges=[
+            # X1: O4 (Manchester) pays in GBP at 0.9 in 2009-09: 90 + 1,395 GBP = 100 + 1,550 EUR
+            exchange("X1", officer_id="O4"),
+            # X2: Lyon visits Stockholm (not a partner)
+            exchange("X2", host_city="STO", start_date="2009-09-14", end_date="2009-09-18"),
+            # X3: Barcelona, submitted; X4: a draft (not a claim); X5: no expense lines yet
+            exchange("X3", officer_id="O3", host_city="LYO", status="submitted", start_date="2009-10-05",
+                     end_date="2009-10-09"),
+            exchange("X4", officer_id="O2", status="draft", start_date="2009-11-02", end_date="2009-11-06"),
+            exchange("X5", officer_id="O5", host_city="MUC", start_date="2009-11-02", end_date="2009-11-06"),
+        ],
+        expenses=[expense("E1", "X1", "travel", "90", "GBP"), expense("E2", "X1", "accommodation", "1395", "GBP"),
+                  expense("E3", "X2", "travel", "200"), expense("E4", "X3", "travel", "300"),
+                  expense("E5", "X4", "travel", "999")])
+    ledger = budget.audit_ledger(tables, CLUSNET)
+    assert ledger.columns.tolist() == budget.LEDGER_COLUMNS
+    assert list(zip(ledger["Exchange"], ledger["Row"], ledger["Expense line"].fillna(""))) == [
+        ("X1", "expense line", "E1"), ("X1", "expense line", "E2"), ("X1", "exchange total", ""),
+        ("X2", "expense line", "E3"), ("X2", "exchange total", ""),
+        ("X3", "expense line", "E4"), ("X3", "exchange total", ""),
+        ("X5", "exchange total", "")]
+    first = ledger.iloc[0]
+    assert (first["Category"], first["Amount"], first["Currency"], first["Rate (units per EUR)"],
+            first["Rate month"], first["EUR"]) == ("travel", 90.0, "GBP", 0.9, "2009-09", 100.0)
+    assert (first["Home city"], first["Host city"], first["Visit start"], first["Period"]) == (
+        "MAN", "BCN", "2009-09-07", "S3")
+    totals = ledger[ledger["Row"] == "exchange total"].set_index("Exchange")
+    assert totals["EUR"].to_dict() == {"X1": 1650, "X2": 200, "X3": 300, "X5": 0}
+    assert totals["Above the cap (EUR)"].to_dict() == {"X1": 100, "X2": 0, "X3": 0, "X5": 0}
+    assert totals["Reimbursable (EUR)"].to_dict() == {"X1": 1550, "X2": 0, "X3": 0, "X5": 0}
+    assert totals["Pending (EUR)"].to_dict() == {"X1": 0, "X2": 0, "X3": 300, "X5": 0}
+    assert totals["Eligible"].to_dict() == {"X1": "yes", "X2": "no", "X3": "yes", "X5": "yes"}
+    assert totals["Ineligibility reason"].to_dict()["X2"] == "home or host city is not a partner city"
+    assert totals["Status"].to_dict() == {"X1": "reimbursable", "X2": "ineligible", "X3": "pending",
+                                          "X5": "reimbursable"}
+    assert totals["Why pending"].to_dict()["X3"] == "not validated (status submitted)"
+    # the line rows carry no outcome, the total rows no line
+    assert ledger.loc[ledger["Row"] == "expense line", "Status"].isna().all()
+
+
+def test_audit_ledger_from_a_dataset_is_the_same(tmp_path):
+    from test_rules import CLUSNET, check
+    from clusnet_testdata import exchange, expense
+
+    tables_kw = dict(exchanges=[exchange("X1", officer_id="O4")],
+                     expenses=[expense("E1", "X1", "travel", "90", "GBP")])
+    from test_rules import typed_tables
+
+    c = check(**tables_kw)
+    ds = types.SimpleNamespace(exchanges=c.view, expenses=c.expenses, costs=c.costs, findings=c.findings)
+    pd.testing.assert_frame_equal(budget.audit_ledger(ds, CLUSNET),
+                                  budget.audit_ledger(typed_tables(**tables_kw), CLUSNET))
+
+
+def test_sample_figures():
+    """The bundled sample, recounted by hand from its CSV files (see the module of the sample)."""
+    from clusnet_analysis.ingest import dataset
+
+    ds = dataset.load()
+    c = budget.classify_exchanges(ds.exchanges, ds.costs, ds.findings, ds.programme)
+    assert c[AMOUNTS].sum().round(2).to_dict() == {
+        "claimed_eur": 38486.67, "ineligible_eur": 5121.15, "eligible_eur": 33365.52, "cap_cut_eur": 170.0,
+        "reimbursable_eur": 29459.23, "pending_eur": 3736.29}
+    assert c.loc[~c["eligible"], "exchange_id"].tolist() == ["X013", "X017", "X027", "X031"]
+    assert c.loc[c["state"] == "pending", "exchange_id"].tolist() == ["X014", "X020", "X028"]
+    ledger = budget.audit_ledger(ds, ds.programme)
+    totals = ledger[ledger["Row"] == "exchange total"]
+    assert round(totals["EUR"].sum(), 2) == 38486.67 and round(totals["Reimbursable (EUR)"].sum(), 2) == 29459.23
+    assert (ledger["Row"] == "expense line").sum() == 138 - 9    # the two drafts' 9 lines are not claims

@@ -441,7 +441,7 @@ def classify_exchanges(exchanges: pd.DataFrame, costs: pd.DataFrame, findings: p
     unconverted = out["exchange_id"].map(by_id["unconverted_lines"].astype("float64")).fillna(0).astype("int64")
 
     reasons = ineligible_exchange_rules(findings, programme)
-    reason = out["exchange_id"].map(reasons.groupby("exchange_id", sort=False)["reason"].agg("; ".join))
+    reason = out["exchange_id"].map(reasons.groupby("exchange_id", sort=False)["reason"].agg("; ".join)).astype("str")
     eligible = reason.isna().to_numpy()
     validated = (out["status"] == "validated").to_numpy()
     converted = (unconverted == 0).to_numpy()
