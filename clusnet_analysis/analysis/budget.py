@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from clusnet_analysis.ingest._arrow import isin
 from clusnet_analysis.rules.checks import ineligible_exchange_rules
 from clusnet_analysis.rules.programme import Programme, city_allocations, programme_budget
 from clusnet_analysis.analysis.periods import FINAL, check_period, counted
@@ -42,7 +43,7 @@ TOTAL = "total"
 # ---------------------------------------------------------------- helpers
 def _ordered(known: list[str] | tuple[str, ...], seen: pd.Series) -> list[str]:
     """Known labels in programme order, then unexpected ones (sorted) so nothing is lost."""
-    return [*known, *sorted(set(seen.dropna()) - set(known))]
+    return [*known, *sorted(set(seen.dropna().unique()) - set(known))]
 
 
 def _pct(part: pd.Series, whole: pd.Series) -> pd.Series:
@@ -441,7 +442,7 @@ def classify_exchanges(exchanges: pd.DataFrame, costs: pd.DataFrame, findings: p
     unconverted = out["exchange_id"].map(by_id["unconverted_lines"].astype("float64")).fillna(0).astype("int64")
 
     reasons = ineligible_exchange_rules(findings, programme)
-    reason = out["exchange_id"].map(reasons.groupby("exchange_id", sort=False)["reason"].agg("; ".join)).astype("str")
+    reason = out["exchange_id"].map(_joined_reasons(reasons)).astype("str")
     eligible = reason.isna().to_numpy()
     validated = (out["status"] == "validated").to_numpy()
     converted = (unconverted == 0).to_numpy()
@@ -468,10 +469,23 @@ def classify_exchanges(exchanges: pd.DataFrame, costs: pd.DataFrame, findings: p
     return out
 
 
+def _joined_reasons(reasons: pd.DataFrame) -> pd.Series:
+    """``exchange_id`` -> its reasons joined with "; " (in the given order), without a Python loop per exchange."""
+    if reasons.empty:
+        return pd.Series(dtype="str")
+    nth = reasons.groupby("exchange_id", sort=False).cumcount()
+    wide = reasons.assign(_nth=nth.to_numpy()).pivot(index="exchange_id", columns="_nth", values="reason")
+    joined = wide[0].astype("str")
+    for j in wide.columns[1:]:
+        more = wide[j].astype("str")
+        joined = joined.where(more.isna(), joined + "; " + more)
+    return joined
+
+
 def _order_keys(key: str, programme: Programme, seen: pd.Series) -> list:
     if key == "period":
         ids = list(programme.period_ids)
-        extra = sorted(set(seen.dropna()) - set(ids))
+        extra = sorted(set(seen.dropna().unique()) - set(ids))
         return ids + extra + ([np.nan] if seen.isna().any() else [])
     known = programme.expense_categories if key == "category" else programme.partner_cities
     return _ordered(known, seen)
@@ -493,7 +507,7 @@ def category_split(classified: pd.DataFrame, expenses: pd.DataFrame, programme: 
     of ``classified`` (``exchange_id, home_city, host_city, period, state``),
     ``category``, then AMOUNT_COLUMNS minus ``exchanges``, and ``lines``.
     """
-    lines = expenses.loc[expenses["exchange_id"].isin(classified["exchange_id"]),
+    lines = expenses.loc[isin(expenses["exchange_id"], classified["exchange_id"]),
                          ["exchange_id", "category", "amount_eur"]]
     amount = lines["amount_eur"].astype("float64")
     per = (lines.assign(amount_eur=amount.fillna(0.0), unconverted=amount.isna().astype("int64"), lines=1)
@@ -509,13 +523,17 @@ def category_split(classified: pd.DataFrame, expenses: pd.DataFrame, programme: 
     part = _cents(per["claimed_eur"])
     total = _cents(per["_total"])
     target = _cents(per["_paid"] + per["_wait"])
-    raw = np.where(total > 0, part * target / np.where(total > 0, total, 1), 0.0)
-    floor = np.floor(raw + 1e-9).astype(np.int64)
-    per["_floor"], per["_rem"], per["_row"] = floor, raw - floor, np.arange(len(per))
-    short = target - per.groupby("exchange_id", sort=False)["_floor"].transform("sum").to_numpy()
-    rank = (per.sort_values(["exchange_id", "_rem", "_row"], ascending=[True, False, True], kind="stable")
-            .groupby("exchange_id", sort=False).cumcount().reindex(per.index).to_numpy())
-    kept = floor + (rank < short).astype(np.int64)
+    kept = np.where(target == total, part, 0)      # most exchanges are not cut: nothing to share out
+    cut = np.flatnonzero((target != total) & per["eligible"].to_numpy(dtype=bool))
+    if len(cut):
+        sub = per.iloc[cut][["exchange_id"]].reset_index(drop=True)
+        raw = np.where(total[cut] > 0, part[cut] * target[cut] / np.where(total[cut] > 0, total[cut], 1), 0.0)
+        floor = np.floor(raw + 1e-9).astype(np.int64)
+        sub["_floor"], sub["_rem"], sub["_row"] = floor, raw - floor, np.arange(len(sub))
+        short = target[cut] - sub.groupby("exchange_id", sort=False)["_floor"].transform("sum").to_numpy()
+        rank = (sub.sort_values(["exchange_id", "_rem", "_row"], ascending=[True, False, True], kind="stable")
+                .groupby("exchange_id", sort=False).cumcount().reindex(sub.index).to_numpy())
+        kept[cut] = floor + (rank < short).astype(np.int64)
     eligible = per["eligible"].to_numpy(dtype=bool)
     state = per["state"].to_numpy()
     per["claimed_eur"] = part / 100
@@ -558,6 +576,11 @@ def budget_amounts(classified: pd.DataFrame, programme: Programme, by: str | lis
         rows = category_split(classified, expenses, programme).assign(exchanges=1)
     else:
         rows = classified.assign(exchanges=1)
+    return _sum_rows(rows, keys, programme)
+
+
+def _sum_rows(rows: pd.DataFrame, keys: list[str], programme: Programme) -> pd.DataFrame:
+    """budget_amounts() of rows that already carry an ``exchanges`` column (1 per row)."""
     values = [_order_keys(k, programme, rows[k] if k in rows.columns else pd.Series(dtype="str")) for k in keys]
     grid = (pd.MultiIndex.from_product(values, names=keys) if len(keys) > 1
             else pd.Index(values[0], name=keys[0], dtype="object"))
@@ -630,15 +653,23 @@ def monitoring_table(classified: pd.DataFrame, programme: Programme, period: str
     validation = has_validation_dates(classified)
     ids = list(programme.period_ids)
 
+    if by == "category":
+        if expenses is None:
+            raise ValueError("amounts by category need the expense lines (expenses=...)")
+        split = category_split(scope, expenses, programme).assign(exchanges=1)   # once, then sliced
+        scope = scope.assign(_pos=np.arange(len(scope)))
+        split["_pos"] = pd.Index(scope["exchange_id"]).get_indexer(split["exchange_id"])
+
     def sums(frame: pd.DataFrame) -> pd.DataFrame:
-        table = budget_amounts(frame, programme, by=by, expenses=expenses).set_index(by)
+        rows = (split.loc[np.isin(split["_pos"].to_numpy(), frame["_pos"].to_numpy())] if by == "category"
+                else frame.assign(exchanges=1))
+        table = _sum_rows(rows, [by], programme).set_index(by)
         return table[AMOUNT_COLUMNS].reindex(keys, fill_value=0)
 
     def validated_by(frame: pd.DataFrame, end) -> pd.DataFrame:
         return frame.loc[frame["validated_on"].notna() & (frame["validated_on"] <= pd.Timestamp(end))]
 
-    seen = (expenses.loc[expenses["exchange_id"].isin(scope["exchange_id"]), "category"]
-            if by == "category" else scope[by])
+    seen = split["category"] if by == "category" else scope[by]
     keys = _order_keys(by, programme, seen)
     out = pd.DataFrame({_KEY_WORDS[by]: keys})
     if by == "home_city":
@@ -796,7 +827,7 @@ def audit_ledger(ds_or_tables, programme: Programme) -> pd.DataFrame:
              "Visit start": c["start_date"].dt.strftime("%Y-%m-%d") if "start_date" in c.columns else pd.NA,
              "Period": c["period"], "_order": c["_order"]}
     head = pd.DataFrame(ident)
-    lines = expenses.loc[expenses["exchange_id"].isin(c["exchange_id"])]
+    lines = expenses.loc[isin(expenses["exchange_id"], c["exchange_id"])]
     line_rows = pd.DataFrame({
         "Exchange": lines["exchange_id"].to_numpy(), "Row": "expense line",
         "Expense line": lines["expense_id"].to_numpy(), "Category": lines["category"].to_numpy(),

@@ -307,7 +307,9 @@ def _over_allocation(found: list[pd.DataFrame], costs: pd.DataFrame, programme: 
     allocations = city_allocations(programme)
     if not allocations or costs.empty:
         return None
-    so_far = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FINDING_COLUMNS)
+    rules = set(ineligible_rules(programme))
+    relevant = [f for f in found if f["rule_id"].iat[0] in rules]   # each frame holds one rule
+    so_far = pd.concat(relevant, ignore_index=True) if relevant else pd.DataFrame(columns=FINDING_COLUMNS)
     ineligible = set(ineligible_exchange_rules(so_far, programme)["exchange_id"])
     eligible = costs.loc[~costs["exchange_id"].isin(ineligible)]
     spend = eligible["total_eur"].astype("float64").fillna(0.0).groupby(eligible["home_city"]).sum()
