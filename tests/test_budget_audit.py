@@ -457,3 +457,34 @@ def test_sample_figures():
     totals = ledger[ledger["Row"] == "exchange total"]
     assert round(totals["EUR"].sum(), 2) == 38486.67 and round(totals["Reimbursable (EUR)"].sum(), 2) == 29459.23
     assert (ledger["Row"] == "expense line").sum() == 138 - 9    # the two drafts' 9 lines are not claims
+
+
+# ---------------------------------------------------------------- figure
+def test_budget_amounts_figure(classified, programme, tmp_path):
+    from clusnet_analysis.plots.budget_amounts import budget_amounts_figure
+    from clusnet_analysis.rules.programme import city_allocations
+
+    fig = budget_amounts_figure(budget.budget_amounts(classified, programme), city_allocations(programme))
+    ax = fig.axes[0]
+    # top to bottom in programme order; the non-partner marked
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["LYO", "BCN", "MUC", "OSL (not a partner)"]
+    assert [t.get_position()[1] for t in ax.get_yticklabels()] == [3, 2, 1, 0]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "Reimbursable", "Pending", "Above the cap (not reimbursed)", "Ineligible", "Allocation"]
+    # LYO (top bar): 2,550 reimbursable, 0 pending, 150 above the cap, 500 ineligible = 3,200 claimed
+    widths = [p.get_width() for p in ax.patches]
+    assert widths[0::4] == [2550, 0, 150, 500]
+
+
+def test_budget_amounts_figure_groups_many_cities(programme):
+    cities = [f"C{i:02d}" for i in range(40)]
+    table = pd.DataFrame({"home_city": cities, "partner": True, "reimbursable_eur": np.arange(40.0),
+                          "pending_eur": 0.0, "cap_cut_eur": 0.0, "ineligible_eur": 0.0})
+    from clusnet_analysis.plots.budget_amounts import MAX_HEIGHT, budget_amounts_figure
+
+    fig = budget_amounts_figure(table, max_cities=15)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 15 and labels[0] == "C26" and labels[-1] == "26 other cities"
+    assert fig.get_figheight() <= MAX_HEIGHT
+    # the other cities' bar holds the sum of C00..C25
+    assert max(p.get_width() for p in fig.axes[0].patches) == sum(range(26))
