@@ -340,10 +340,11 @@ def cost_level_by_host(
     exchange. Uses :func:`exchange_daily_costs` (same ``categories`` option);
     excluded exchanges are counted, not hidden.
 
-    Columns: ``host_city, exchanges_used, exchanges_excluded,
-    median_daily_cost_eur, programme_median_daily_cost_eur,
-    relative_to_programme``. Rows: partner cities in programme order (NaN
-    medians for a city without comparable exchanges).
+    Columns: ``host_city, partner`` (False for a host that is not a partner
+    city), ``exchanges_used, exchanges_excluded, median_daily_cost_eur,
+    programme_median_daily_cost_eur, relative_to_programme``. Rows: partner
+    cities in programme order (NaN medians for a city without comparable
+    exchanges), then other hosts seen.
     """
     daily = exchange_daily_costs(exchange_costs, categories)
     hosts = _ordered(programme.partner_cities, daily["host_city"])
@@ -357,6 +358,7 @@ def cost_level_by_host(
         "median_daily_cost_eur": used.groupby("host_city")["daily_cost_eur"].median().reindex(hosts).to_numpy(),
     })
     out = out.astype({"exchanges_used": "int64", "exchanges_excluded": "int64", "median_daily_cost_eur": "float64"})
+    out.insert(1, "partner", out["host_city"].isin(programme.partner_cities))
     out["programme_median_daily_cost_eur"] = programme_median
     out["relative_to_programme"] = out["median_daily_cost_eur"] / programme_median
     return out
