@@ -753,7 +753,8 @@ def budget_overview(classified: pd.DataFrame, programme: Programme) -> pd.DataFr
     city allocations; omitted when there is neither), "Claimed", "Ineligible",
     "Eligible", "Above the cap (not reimbursed)", "Reimbursable", "Pending".
     "Exchanges" counts the exchanges behind each amount (for "Above the cap": those
-    over the cap). Reimbursable is the headline figure.
+    over the cap; for the programme budget: the planned exchanges, officers_per_city
+    x partner cities, 0 without an officer quota). Reimbursable is the headline figure.
     """
     budget = programme_budget(programme)
     c = classified
@@ -770,8 +771,6 @@ def budget_overview(classified: pd.DataFrame, programme: Programme) -> pd.DataFr
     out = pd.DataFrame(rows, columns=["Amount", "EUR", "Exchanges"])
     out["EUR"] = out["EUR"].astype("float64").round(2)
     out["% of programme budget"] = (100 * out["EUR"] / budget).round(1) if budget else np.nan
-    if budget is not None and not _planned(programme):
-        out.loc[0, "Exchanges"] = 0
     return out
 
 
