@@ -90,6 +90,8 @@ class Exchanges(_Base):
     report_language: Series[str] = pa.Field(nullable=True, str_matches=r"^[a-z]{2}$",
                                             description="ISO 639-1 code, e.g. en", metadata=LOWER,
                                             title="Report language")
+    validated_on: Series[pa.DateTime] = Date(nullable=True, title="Validated on",
+                                             description="day the claim was validated (optional)")
 
     @pa.dataframe_check(error=END_BEFORE_START)
     def end_not_before_start(cls, df: pd.DataFrame) -> Series[bool]:
