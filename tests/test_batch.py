@@ -312,7 +312,8 @@ def test_top_index_orders_periods_as_labelled_and_ignores_other_folders(tmp_path
     write_top_index(tmp_path, period_labels={"S3": "S3 (Jul–Dec 2009)", "S4": "S4"})
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     hrefs = re.findall(r'href="([^"]+)"', page)
-    assert hrefs == ["S3/index.html", "S4/index.html", "final/index.html"]
+    assert hrefs == ["figures/index.html", "validation/index.html", "S3/index.html", "S4/index.html",
+                     "final/index.html"]
     assert "S3 (Jul–Dec 2009)" in page
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clusnet_analysis.analysis import budget
+from clusnet_analysis.analysis import audit, eligibility
 from clusnet_analysis.rules.checks import FINDING_COLUMNS
 from clusnet_analysis.rules.programme import load_programme
 
@@ -120,7 +120,7 @@ def findings():
 
 @pytest.fixture
 def classified(view, costs, findings, programme):
-    return budget.classify_exchanges(view, costs, findings, programme)
+    return eligibility.classify_exchanges(view, costs, findings, programme)
 
 
 def by_id(frame, column):
@@ -176,13 +176,13 @@ def test_classify_states_and_pending_reasons(classified):
 
 def test_a_programme_can_make_another_rule_ineligible(view, costs, findings, programme):
     strict = dataclasses.replace(programme, extra_ineligible_rules=("visit_length",))
-    c = budget.classify_exchanges(view, costs, findings, strict)
+    c = eligibility.classify_exchanges(view, costs, findings, strict)
     assert by_id(c, "state")["A3"] == "ineligible"
     assert by_id(c, "ineligibility_reason")["A3"] == "visit not of the programme's length"
 
 
 def test_without_a_cap_nothing_is_cut(view, costs, findings, programme):
-    c = budget.classify_exchanges(view, costs, findings, dataclasses.replace(programme, cap_eur=None))
+    c = eligibility.classify_exchanges(view, costs, findings, dataclasses.replace(programme, cap_eur=None))
     assert c["cap_cut_eur"].sum() == 0
     assert by_id(c, "reimbursable_eur")["A2"] == 1700 and by_id(c, "pending_eur")["A10"] == 1600
 
@@ -195,7 +195,7 @@ def test_totals(classified):
 
 
 def test_amounts_by_period(classified, programme):
-    table = budget.budget_amounts(classified, programme, by="period")
+    table = eligibility.budget_amounts(classified, programme, by="period")
     assert table["period"].fillna("outside").tolist() == ["S3", "S4", "S5", "outside"]
     assert table["exchanges"].tolist() == [2, 3, 4, 1]
     assert table["claimed_eur"].tolist() == [2700, 2300, 4900, 500]
@@ -208,7 +208,7 @@ def test_amounts_by_period(classified, programme):
 
 
 def test_amounts_by_home_city_marks_non_partners(classified, programme):
-    table = budget.budget_amounts(classified, programme, by="home_city")
+    table = eligibility.budget_amounts(classified, programme, by="home_city")
     assert table["home_city"].tolist() == ["LYO", "BCN", "MUC", "OSL"]
     assert table["partner"].tolist() == [True, True, True, False]
     assert table["claimed_eur"].tolist() == [3200, 2900, 4200, 100]
@@ -218,7 +218,7 @@ def test_amounts_by_home_city_marks_non_partners(classified, programme):
 
 
 def test_amounts_by_category_share_the_cap_to_the_cent(classified, expenses, programme):
-    table = budget.budget_amounts(classified, programme, by="category", expenses=expenses)
+    table = eligibility.budget_amounts(classified, programme, by="category", expenses=expenses)
     assert table["category"].tolist() == list(programme.expense_categories)
     t = table.set_index("category")
     # A2: 1,550 of 1,700 shared 700 : 1,000 -> 638.235… and 911.764… -> 638.24 + 911.76 (largest remainder)
@@ -233,7 +233,7 @@ def test_amounts_by_category_share_the_cap_to_the_cent(classified, expenses, pro
     assert t["unconverted_lines"].to_dict() == {"travel": 0, "accommodation": 0, "meals": 1, "local_transport": 1,
                                                 "insurance": 0, "other": 0}
     # the category rows of each exchange add up to its row
-    split = budget.category_split(classified, expenses, programme).groupby("exchange_id")[AMOUNTS].sum()
+    split = eligibility.category_split(classified, expenses, programme).groupby("exchange_id")[AMOUNTS].sum()
     whole = classified.set_index("exchange_id")[AMOUNTS].loc[split.index]
     pd.testing.assert_frame_equal(split.round(2), whole.round(2))
 
@@ -246,8 +246,8 @@ def test_category_split_keeps_every_cent(programme):
     costs = view.assign(total_eur=1650.0, unconverted_lines=0)
     lines = pd.DataFrame({"expense_id": ["L1", "L2", "L3"], "exchange_id": ["B1"] * 3,
                           "category": ["travel", "accommodation", "meals"], "amount_eur": [550.0] * 3})
-    c = budget.classify_exchanges(view, costs, pd.DataFrame(columns=FINDING_COLUMNS, dtype="str"), programme)
-    split = budget.category_split(c, lines, programme)
+    c = eligibility.classify_exchanges(view, costs, pd.DataFrame(columns=FINDING_COLUMNS, dtype="str"), programme)
+    split = eligibility.category_split(c, lines, programme)
     assert split["reimbursable_eur"].tolist() == [516.67, 516.67, 516.66]
     assert split["cap_cut_eur"].tolist() == [33.33, 33.33, 33.34]
     assert round(split["reimbursable_eur"].sum(), 2) == 1550.0
@@ -256,7 +256,7 @@ def test_category_split_keeps_every_cent(programme):
 @pytest.mark.parametrize("by", ["period", "home_city", "host_city", "category", ("period", "category"),
                                 ("period", "home_city"), ("home_city", "host_city")])
 def test_invariants(by, classified, expenses, programme):
-    table = budget.budget_amounts(classified, programme, by=by, expenses=expenses)
+    table = eligibility.budget_amounts(classified, programme, by=by, expenses=expenses)
     # eligible + ineligible = claimed; reimbursable + pending + cap cut = eligible; reimbursable <= eligible
     assert np.allclose(table["eligible_eur"] + table["ineligible_eur"], table["claimed_eur"], atol=0.005)
     assert np.allclose(table["reimbursable_eur"] + table["pending_eur"] + table["cap_cut_eur"],
@@ -267,13 +267,13 @@ def test_invariants(by, classified, expenses, programme):
 
 def test_amounts_bad_arguments(classified, programme):
     with pytest.raises(ValueError, match="by must be one or more of period, home_city, host_city, category"):
-        budget.budget_amounts(classified, programme, by="officer")
+        eligibility.budget_amounts(classified, programme, by="officer")
     with pytest.raises(ValueError, match=r"need the expense lines \(expenses=...\)"):
-        budget.budget_amounts(classified, programme, by="category")
+        eligibility.budget_amounts(classified, programme, by="category")
 
 
 def test_budget_overview(classified, programme):
-    table = budget.budget_overview(classified, programme)
+    table = audit.budget_overview(classified, programme)
     assert table.columns.tolist() == ["Amount", "EUR", "Exchanges", "% of programme budget"]
     assert table["Amount"].tolist() == ["Programme budget", "Claimed", "Ineligible", "Eligible",
                                         "Above the cap (not reimbursed)", "Reimbursable", "Pending"]
@@ -282,13 +282,13 @@ def test_budget_overview(classified, programme):
     assert table["Exchanges"].tolist() == [9, 10, 5, 5, 2, 2, 3]
     assert table["% of programme budget"].iat[5] == pytest.approx(18.3)
     written = dataclasses.replace(programme, programme_budget_eur=20000.0)
-    assert budget.budget_overview(classified, written)["EUR"].iat[0] == 20000
+    assert audit.budget_overview(classified, written)["EUR"].iat[0] == 20000
 
 
 # ---------------------------------------------------------------- monitoring table
 def test_monitoring_table_final_by_home_city(classified, programme):
     programme = dataclasses.replace(programme, allocation_eur={"MUC": 2000.0})
-    table = budget.monitoring_table(classified, programme, "final", amounts=("reimbursable", "pending"))
+    table = audit.monitoring_table(classified, programme, "final", amounts=("reimbursable", "pending"))
     assert table.columns.tolist() == [
         "Home city", "Partner", "Allocation (EUR)",
         "Reimbursable, S3 (EUR)", "Reimbursable, S3, validated by the end of S3 (EUR)",
@@ -322,7 +322,7 @@ def test_monitoring_table_final_by_home_city(classified, programme):
 
 
 def test_monitoring_table_of_a_period(classified, programme):
-    table = budget.monitoring_table(classified, programme, "S4", amounts=("claimed", "reimbursable"))
+    table = audit.monitoring_table(classified, programme, "S4", amounts=("claimed", "reimbursable"))
     assert [c for c in table.columns if c.startswith("Claimed")] == [
         "Claimed, this period (EUR)", "Claimed, this period, validated by the end of the period (EUR)",
         "Claimed, cumulative (EUR)", "Claimed, cumulative, validated by the end of the period (EUR)"]
@@ -337,14 +337,14 @@ def test_monitoring_table_of_a_period(classified, programme):
 
 
 def test_monitoring_table_without_validation_dates_has_no_snapshot_columns(classified, programme):
-    table = budget.monitoring_table(classified.drop(columns="validated_on"), programme, "S3")
+    table = audit.monitoring_table(classified.drop(columns="validated_on"), programme, "S3")
     assert not [c for c in table.columns if "validated by" in c]
     assert [c for c in table.columns if c.startswith("Eligible, ")][:2] == [
         "Eligible, this period (EUR)", "Eligible, cumulative (EUR)"]
 
 
 def test_monitoring_table_by_category(classified, expenses, programme):
-    table = budget.monitoring_table(classified, programme, "final", by="category", expenses=expenses,
+    table = audit.monitoring_table(classified, programme, "final", by="category", expenses=expenses,
                                     amounts=("reimbursable",))
     assert table["Cost category"].tolist() == [*programme.expense_categories, "total"]
     # budget: reference cost x 9 planned exchanges (3 cities x 3 officers)
@@ -356,28 +356,28 @@ def test_monitoring_table_by_category(classified, expenses, programme):
 
 def test_monitoring_table_bad_arguments(classified, programme):
     with pytest.raises(ValueError, match="unknown reporting period 'S9'"):
-        budget.monitoring_table(classified, programme, "S9")
+        audit.monitoring_table(classified, programme, "S9")
     with pytest.raises(ValueError, match="by must be 'home_city' or 'category'"):
-        budget.monitoring_table(classified, programme, "S3", by="host_city")
+        audit.monitoring_table(classified, programme, "S3", by="host_city")
     with pytest.raises(ValueError, match="unknown amounts"):
-        budget.monitoring_table(classified, programme, "S3", amounts=("spent",))
+        audit.monitoring_table(classified, programme, "S3", amounts=("spent",))
 
 
 def test_no_allocation_without_quota_or_written_amount(classified, programme):
     no_quota = dataclasses.replace(programme, officers_per_city=None, allocation_eur={"LYO": 1000.0})
-    table = budget.monitoring_table(classified, no_quota, "final", amounts=("eligible",))
+    table = audit.monitoring_table(classified, no_quota, "final", amounts=("eligible",))
     alloc = table["Allocation (EUR)"].tolist()
     assert alloc[0] == 1000 and all(np.isnan(a) for a in alloc[1:4]) and alloc[4] == 1000
-    overview = budget.budget_overview(classified, no_quota)
+    overview = audit.budget_overview(classified, no_quota)
     assert overview["EUR"].iat[0] == 1000     # programme budget = the one allocation written
 
 
 # ---------------------------------------------------------------- conversion month
 def test_conversion_month_text(programme):
-    assert budget.conversion_month_text(programme) == (
+    assert audit.conversion_month_text(programme) == (
         "Expenses in other currencies are converted to EUR at the monthly exchange rate of the month in which "
         "the visit started.")
-    text = budget.conversion_month_text(dataclasses.replace(programme, conversion_month="validated_on"))
+    text = audit.conversion_month_text(dataclasses.replace(programme, conversion_month="validated_on"))
     assert "month of the exchange\u2019s \u201cvalidated on\u201d date" in text.replace("'", "\u2019")
     assert "stays pending" in text
 
@@ -402,8 +402,8 @@ def test_audit_ledger_from_tables():
         expenses=[expense("E1", "X1", "travel", "90", "GBP"), expense("E2", "X1", "accommodation", "1395", "GBP"),
                   expense("E3", "X2", "travel", "200"), expense("E4", "X3", "travel", "300"),
                   expense("E5", "X4", "travel", "999")])
-    ledger = budget.audit_ledger(tables, CLUSNET)
-    assert ledger.columns.tolist() == budget.LEDGER_COLUMNS
+    ledger = audit.audit_ledger(tables, CLUSNET)
+    assert ledger.columns.tolist() == audit.LEDGER_COLUMNS
     assert list(zip(ledger["Exchange"], ledger["Row"], ledger["Expense line"].fillna(""))) == [
         ("X1", "expense line", "E1"), ("X1", "expense line", "E2"), ("X1", "exchange total", ""),
         ("X2", "expense line", "E3"), ("X2", "exchange total", ""),
@@ -438,8 +438,8 @@ def test_audit_ledger_from_a_dataset_is_the_same(tmp_path):
 
     c = check(**tables_kw)
     ds = types.SimpleNamespace(exchanges=c.view, expenses=c.expenses, costs=c.costs, findings=c.findings)
-    pd.testing.assert_frame_equal(budget.audit_ledger(ds, CLUSNET),
-                                  budget.audit_ledger(typed_tables(**tables_kw), CLUSNET))
+    pd.testing.assert_frame_equal(audit.audit_ledger(ds, CLUSNET),
+                                  audit.audit_ledger(typed_tables(**tables_kw), CLUSNET))
 
 
 def test_sample_figures():
@@ -447,13 +447,13 @@ def test_sample_figures():
     from clusnet_analysis.ingest import dataset
 
     ds = dataset.load()
-    c = budget.classify_exchanges(ds.exchanges, ds.costs, ds.findings, ds.programme)
+    c = eligibility.classify_exchanges(ds.exchanges, ds.costs, ds.findings, ds.programme)
     assert c[AMOUNTS].sum().round(2).to_dict() == {
         "claimed_eur": 38486.67, "ineligible_eur": 5121.15, "eligible_eur": 33365.52, "cap_cut_eur": 170.0,
         "reimbursable_eur": 29459.23, "pending_eur": 3736.29}
     assert c.loc[~c["eligible"], "exchange_id"].tolist() == ["X013", "X017", "X027", "X031"]
     assert c.loc[c["state"] == "pending", "exchange_id"].tolist() == ["X014", "X020", "X028"]
-    ledger = budget.audit_ledger(ds, ds.programme)
+    ledger = audit.audit_ledger(ds, ds.programme)
     totals = ledger[ledger["Row"] == "exchange total"]
     assert round(totals["EUR"].sum(), 2) == 38486.67 and round(totals["Reimbursable (EUR)"].sum(), 2) == 29459.23
     assert (ledger["Row"] == "expense line").sum() == 138 - 9    # the two drafts' 9 lines are not claims
@@ -464,7 +464,7 @@ def test_budget_amounts_figure(classified, programme, tmp_path):
     from clusnet_analysis.plots.budget_amounts import budget_amounts_figure
     from clusnet_analysis.rules.programme import city_allocations
 
-    fig = budget_amounts_figure(budget.budget_amounts(classified, programme), city_allocations(programme))
+    fig = budget_amounts_figure(eligibility.budget_amounts(classified, programme), city_allocations(programme))
     ax = fig.axes[0]
     # top to bottom in programme order; the non-partner marked
     assert [t.get_text() for t in ax.get_yticklabels()] == ["LYO", "BCN", "MUC", "OSL (not a partner)"]

@@ -133,8 +133,8 @@ def test_outputs_written(tmp_path, capsys):
     assert cli.main(["validate", "--data", str(data), "--out", str(out)]) == 1
     capsys.readouterr()
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "errors.csv", "findings.csv", "findings_by_rule.csv", "quarantine/expenses.csv",
-        "index.html", "quarantine/officers.csv", "summary.json"]
+        "errors.csv", "findings.csv", "findings_by_rule.csv", "index.html", "quarantine/expenses.csv",
+        "quarantine/officers.csv", "summary.json"]
     errors = pd.read_csv(out / "errors.csv", dtype=str)
     assert list(errors.columns) == ["file", "row", "column", "value", "problem", "table", "check"]
     assert errors[["file", "row", "column", "value"]].values.tolist() == [

@@ -55,7 +55,7 @@ def test_sheets_headers_notes_and_stamp(built):
     ws = wb["exchanges"]
     assert [c.value for c in ws[1]] == ["exchange_id", "officer_id", "host_city", "start_date", "end_date", "status",
                                         "group_visit_id", "agenda_sent_date", "report_received_date", "report_pages",
-                                        "report_language"]
+                                        "report_language", "validated_on"]
     assert ws.freeze_panes == "A2"
     note = ws["F1"].comment.text
     assert note == ("Status: draft (left out of totals), submitted or validated.\nFormat: text.\nRequired.\n"
@@ -116,8 +116,9 @@ def test_formats_and_protection(built):
     assert ws.protection.sheet and not ws.protection.insertRows and not ws.protection.sort
     assert ws["A1"].protection.locked                                  # headers locked
     assert not ws.column_dimensions["A"].protection.locked             # data cells open
-    right = ws.column_dimensions["L"]
-    assert (right.min, right.max, right.protection.locked) == (12, 16384, False)   # users' own columns open
+    assert ws.column_dimensions["L"].number_format == "yyyy-mm-dd"        # validated on (optional date)
+    right = ws.column_dimensions["M"]
+    assert (right.min, right.max, right.protection.locked) == (13, 16384, False)   # users' own columns open
 
 
 def test_city_workbook_is_prefilled(tmp_path):
