@@ -25,7 +25,7 @@ from clusnet_analysis.sections.labels import column_label
 from clusnet_analysis.sections.view import InvalidDataError
 from clusnet_testdata import expense, exchange, write_data
 
-ADDITIVE = ("exchanges", "person_days", "spent", "practices", "links", "cross_city_links", "assessment_rounds",
+ADDITIVE = ("exchanges", "person_days", "claimed", "reimbursable", "practices", "links", "cross_city_links", "assessment_rounds",
             "findings_dated")
 IDENTIFIER = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
@@ -69,9 +69,13 @@ def test_counts_per_period_worked_out_by_hand(hand_made):
     assert [final[f"exchanges.{s}"] for s in ("S3", "S4", "S5", "outside", "total")] == [1, 2, 0, 1, 4]
     s4 = _numbers(hand_made["S4"], "cross_city")
     assert (s4["exchanges.this_period"], s4["exchanges.cumulative"]) == (2, 3)
-    spent = _numbers(hand_made["final"], "budget")
-    assert [spent[f"spent.{s}"] for s in ("S3", "S4", "S5", "outside", "total")] == pytest.approx(
-        [1550.00, 4750.01, 0.0, 500.00, 6800.01])
+    money = _numbers(hand_made["final"], "budget")
+    scopes = ("S3", "S4", "S5", "outside", "total")
+    assert [money[f"claimed.{s}"] for s in scopes] == pytest.approx([1550.00, 4750.01, 0.0, 500.00, 6800.01])
+    # X1 at the cap, X2 and X5 capped at 1,550 each; X4 (after the window) is ineligible
+    assert [money[f"reimbursable.{s}"] for s in scopes] == pytest.approx([1550.00, 3100.00, 0.0, 0.0, 4650.00])
+    assert money["ineligible.total"] == pytest.approx(500.00)
+    assert money["cap_cut.total"] == pytest.approx(0.01 + 1650.00)
 
 
 def test_exactly_at_the_cap_is_within_it_one_cent_more_is_over(hand_made):
@@ -95,14 +99,12 @@ def test_a_semester_knows_nothing_after_its_end(hand_made):
     assert "outside_window" in set(hand_made["final"].findings["rule_id"])
 
 
-def test_over_budget_cities_are_highlighted_with_a_word(hand_made):
+def test_cities_over_their_allocation_are_highlighted_with_a_word(hand_made):
     table = sections.build(hand_made["final"], "budget").table("by_city")
-    frame = table.frame
-    assert frame.loc["BCN", "pct_of_budget"] == pytest.approx(4750.01 / 4650)
+    frame = table.frame.set_index("Home city")
+    assert frame.loc["BCN", "Eligible, % of allocation"] == pytest.approx(4750.01 / 4650, abs=0.001)
     marks = {h.word: [frame.index[i] for i, flag in enumerate(h.mask) if flag] for h in table.highlights}
-    assert marks["over budget"] == ["BCN"]
-    assert marks["overspent"] == ["BCN"]
-    assert frame.loc["BCN", "remaining_eur"] == pytest.approx(-100.01)
+    assert marks == {"over allocation": ["BCN"]}
 
 
 def test_periods_add_up_to_the_total_and_s5_cumulative_is_the_total_within_the_window():
@@ -183,7 +185,7 @@ def test_the_synthesis_reuses_the_other_sections():
     assert [f for f in synthesis.figures] == [f for p in parts.values() for f in p.figures]  # the same objects
     box = {k.id: k.value for k in synthesis.key_numbers}
     assert box["cross_city.exchanges"] == parts["cross_city"].number("exchanges", "total") == 29
-    assert box["budget.spent"] == parts["budget"].number("spent", "total")
+    assert box["budget.reimbursable"] == parts["budget"].number("reimbursable", "total") == pytest.approx(29459.23)
 
 
 def test_invalid_data_is_refused_unless_allowed(tmp_path):

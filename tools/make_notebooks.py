@@ -80,26 +80,33 @@ SPECS = {
         ("code", tables("pairs")),
     ]),
     "03_budget": ("budget", "Budget use", [
-        ("md", "How much of the exchange budget has been spent, by cost category and by home city, which exchanges "
-               "went over the cap, and whether costs fit the living standard of the host cities. The home city "
-               "pays for its officers' exchanges, so spend is charged to the home city. An expense line without an "
-               "exchange rate cannot be converted: its amount is missing from every EUR total, and the column "
-               "*Lines without exchange rate* shows how many."),
-        ("md", "## Monitoring table\n\nBudget, spend per period, the share of the budget used and what remains. "
-               "Category budgets are the programme's reference costs for every planned exchange; categories "
-               "without a reference have no budget, so no share is shown."),
-        ("code", tables("by_category", "by_city")),
-        ("md", "## Spend against allocation by home city\n\nThe outline is each city's allocation; the filled bar "
-               "is what it has spent. The percentage above each bar is the share of the allocation used."),
+        ("md", "How much of the exchange budget has been claimed, how much of it an auditor can accept, and what "
+               "is still open. *Claimed* is every exchange that is not a draft. *Eligible* leaves out the exchanges "
+               "a programme rule excludes (a visit outside the window, to a city that is not a partner, to the "
+               "officer's own city, or by an officer whose employer is not eligible). *Reimbursable* is the eligible "
+               "and validated claims, each up to the cap; *pending* is the eligible claims not yet validated or not "
+               "yet converted to EUR. Going over the cap does not make an exchange ineligible: the part above it is "
+               "not reimbursed. The home city pays, so amounts are charged to the home city."),
+        ("code", tables("overview", "amounts_by_period")),
+        ("md", "## Monitoring tables\n\nThe reimbursable amount per reporting period against each city's "
+               "allocation and each cost category's budget; beside each period, the part validated by the end of "
+               "that period."),
+        ("code", tables("by_city", "by_category")),
+        ("md", "## Where each city's claims stand"),
         ("code", figures("02_budget_by_city")),
+        ("md", "## Exchanges not (yet) reimbursed\n\nWith the reason: the rule that makes an exchange ineligible, "
+               "or what is still missing for a pending one."),
+        ("code", tables("not_reimbursed", "over_cap")),
         ("md", "## Cost per exchange by category\n\nThe mean cost of an exchange in each category against the "
                "programme's reference amounts. The dashed line over the total is the cap per exchange."),
         ("code", figures("03_budget_by_category") + "\n" + tables("cost_per_exchange")),
-        ("md", "## Exchanges over the cap\n\nEach exchange may cost at most the cap (all categories together)."),
-        ("code", tables("over_cap")),
         ("md", "## Cost level by host city\n\nExpenses must fit the living standard of the visited country: the "
                "median cost per day of the exchanges each city hosted, against the programme's median."),
         ("code", "if any(t.id == \"cost_level\" for t in section.tables):\n    " + tables("cost_level")),
+        ("md", "## Audit ledger\n\nEvery expense line with its amount, currency, exchange rate and rate month, then "
+               "each exchange's cap cut, eligibility and status. The same ledger is a sheet of the final report's "
+               "tables.xlsx and a CSV."),
+        ("code", tables("audit_ledger")),
     ]),
     "04_best_practices": ("practices", "Best practices", [
         ("md", "What the officers brought home: the practices they saw on their visits, the themes these address, "

@@ -4,8 +4,9 @@ from __future__ import annotations
 from clusnet_analysis.sections.base import KeyNumber, Section
 
 # The numbers that open the synthesis, per area: (area, key number id).
-KEY_BOX = (("cross_city", "exchanges"), ("cross_city", "person_days"), ("budget", "spent"),
-           ("budget", "budget_used"), ("budget", "exchanges_over_cap"), ("practices", "practices"),
+KEY_BOX = (("cross_city", "exchanges"), ("cross_city", "person_days"), ("budget", "claimed"),
+           ("budget", "reimbursable"), ("budget", "pending"), ("budget", "budget_used"),
+           ("budget", "exchanges_over_cap"), ("practices", "practices"),
            ("phases", "clusters_assessed"), ("links", "links"), ("data_quality", "findings"))
 
 
