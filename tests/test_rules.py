@@ -194,7 +194,7 @@ def test_every_rule_has_cases():
 # ------------------------------------------------------------------ details per rule
 def test_over_cap_message():
     f = check(exchanges=[exchange()], expenses=lines("X1", "600.01", "600", "250", "100")).finding("over_cap")
-    assert f["message"] == "total 1,550.01 EUR is over the cap of 1,550 EUR by 0.01 EUR"
+    assert f["message"] == "costs 1,550.01 EUR, more than the cap of 1,550 EUR per exchange (0.01 EUR over)"
     assert (f["exchange_id"], f["home_city"], f["period"], f["value"], f["limit"]) == (
         "X1", "LYO", "S3", "1550.01", "1550")
 
@@ -230,7 +230,7 @@ def test_outside_window_is_not_also_outside_periods():
 
 def test_officer_quota_message():
     f = check(officers=OFFICERS + [officer("O6"), officer("O7")]).finding("officer_quota")
-    assert f["message"] == "4 officers registered for LYO; the programme allows 3"
+    assert f["message"] == "4 officers registered for LYO; the quota is 3 officers per city"
     assert (f["value"], f["limit"]) == ("4", "3")
 
 
@@ -244,7 +244,7 @@ def test_concurrent_absence_message_names_the_colleague():
     f = check(exchanges=[exchange("X1"), exchange("X2", officer_id="O2", start_date="2009-09-09",
                                                   end_date="2009-09-13")]).finding("concurrent_absence")
     assert f["message"] == ("officer away 2009-09-09 to 2009-09-13 while 1 colleague(s) from LYO are away "
-                            "(e.g. exchange X1); at most 1 at a time")
+                            "(e.g. exchange X1); the programme allows at most 1 officer of a city away at a time")
     assert f["value"] == "X1"
 
 
@@ -272,7 +272,7 @@ def test_not_partner_city_message_names_both_sides():
 
 def test_visit_length_message():
     f = check(exchanges=[exchange(end_date="2009-09-10")]).finding("visit_length")
-    assert f["message"] == "visit lasts 4 days; the programme's visits last 5"
+    assert f["message"] == "visit of 4 days; the programme's visits last 5 days"
     assert (f["value"], f["limit"]) == ("4", "5")
 
 
@@ -290,7 +290,7 @@ def test_report_messages():
                                   report_received_date="", report_pages="", report_language="")])
     assert c.findings[["rule_id", "subject_id", "message"]].values.tolist() == [
         ["report_missing", "X2", "no report received (status submitted)"],
-        ["report_too_long", "X1", "report has 9 pages; the limit is 8"],
+        ["report_too_long", "X1", "report of 9 pages; the limit is 8 pages"],
         ["report_language", "X1", "report written in 'fr'; reports must be in 'en'"],
     ]
 

@@ -69,7 +69,8 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
     errors = ds.errors if show_names else hide_personal_values(ds.errors)
     write_csv(errors, "errors.csv")
     write_csv(ds.findings, "findings.csv")
-    write_csv(summarise(ds.findings), "findings_by_rule.csv")
+    by_rule = summarise(ds.findings, ds.programme)
+    write_csv(by_rule, "findings_by_rule.csv")
     qdir = out_dir / "quarantine"
     for old in qdir.glob("*.csv") if qdir.is_dir() else []:
         old.unlink()
@@ -82,6 +83,7 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
         "rows_read": ds.rows_read, "rows_valid": {t: len(df) for t, df in ds.tables.items()},
         "schema_errors": ds.error_count, "rows_quarantined": ds.quarantined_count,
         "findings_by_rule": {r: int(n) for r, n in ds.findings["rule_id"].value_counts().sort_index().items()},
+        "rules_off": by_rule.loc[by_rule["status"] == "off", "rule_id"].tolist(),
         "contains_personal_data": bool(show_names),
     }
     path = out_dir / "summary.json"
@@ -93,7 +95,7 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
 def cmd_validate(args) -> int:
     from clusnet_analysis.ingest.dataset import load
     from clusnet_analysis.privacy import hide_personal_values
-    from clusnet_analysis.rules.checks import RULES_BY_ID
+    from clusnet_analysis.rules.checks import RULES, RULES_BY_ID, rule_is_off
 
     data_dir = Path(args.data)
     out = _check_output_dir(Path(args.out) if args.out else config.REPORTS_DIR / "validation", data_dir,
@@ -118,6 +120,11 @@ def cmd_validate(args) -> int:
     for rule_id in [r for r in RULES_BY_ID if r in counts]:
         rule = RULES_BY_ID[rule_id]
         print(f"  {rule.severity:<8} {rule_id:<20} {counts[rule_id]:>6}  {rule.description}")
+    off = [r for r in RULES if rule_is_off(r, ds.programme)]
+    if off:
+        print("Rules switched off in the programme file:")
+        for rule in off:
+            print(f"  {rule.description} (`{rule.setting} = false`)")
     drafts = ds.exchanges.loc[~ds.exchanges["counted"], "exchange_id"].tolist()
     if drafts:
         print(f"Drafts listed, not counted in totals: {', '.join(drafts[:20])}" + (" ..." if len(drafts) > 20 else ""))
@@ -144,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a data directory: schema errors and programme-rule findings")
     v.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
-    v.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml or CLUSNET)")
+    v.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml, else the bundled programme)")
     v.add_argument("--out", default=None,
                    help=f"output folder inside the reports folder (default: {config.VALIDATION_DIR})")
     v.add_argument("--max-errors", type=int, default=50, help="errors printed (all are written)")

@@ -24,9 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-TABLES = ("cities", "officers", "exchanges", "expenses", "fx_rates",
-          "clusters", "assessments", "practices", "links")
-REQUIRED_TABLES = ("cities", "officers", "exchanges", "expenses", "fx_rates")
+from clusnet_analysis.ingest.tables import REQUIRED_TABLES, TABLES  # noqa: F401 (re-exported)
+
 # Encodings tried when a file is not UTF-8: Western and Central European Excel defaults.
 LEGACY_ENCODINGS = ("cp1252", "cp1250")
 
