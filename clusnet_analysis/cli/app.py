@@ -134,12 +134,21 @@ def cmd_validate(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from clusnet_analysis.sample import write_sample
-
     if args.scale < 1:
         raise UsageError("--scale must be 1 or more")
-    paths = write_sample(Path(args.out), scale=args.scale, seed=args.seed)
-    print(f"Wrote synthetic sample (scale {args.scale}, seed {args.seed}) to {args.out}: "
+    if args.programme == "mobility":
+        from clusnet_analysis.sample_mobility import DEFAULT_SEED, write_mobility_sample
+
+        if args.scale != 1:
+            raise UsageError("--scale applies to the bundled programme's sample only, not to --programme mobility")
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        paths = write_mobility_sample(Path(args.out), seed=seed)
+    else:
+        from clusnet_analysis.sample import DEFAULT_SEED, write_sample
+
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        paths = write_sample(Path(args.out), scale=args.scale, seed=seed)
+    print(f"Wrote synthetic sample ({args.programme}, scale {args.scale}, seed {seed}) to {args.out}: "
           + ", ".join(p.name for p in paths))
     return EXIT_OK
 
@@ -161,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write the synthetic sample data")
     s.add_argument("--out", required=True, help="folder to write the CSV files into")
     s.add_argument("--scale", type=int, default=1, help="N times more exchanges (for benchmarks)")
-    s.add_argument("--seed", type=int, default=2009)
+    s.add_argument("--seed", type=int, default=None, help="random seed (default: the generator's own)")
+    s.add_argument("--programme", choices=("clusnet", "mobility"), default="clusnet",
+                   help="which programme's data set: the bundled one (default), or a second programme of "
+                        "48 countries with its own programme.toml")
     s.set_defaults(func=cmd_sample)
 
     _add_run_commands(sub)
