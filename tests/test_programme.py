@@ -629,3 +629,19 @@ def test_cli_programme_option_overrides_the_data_dir(tmp_path, capsys):
     assert code == 2
     assert err.startswith("clusnet: error: ") and err.count("\n") == 1
     assert f"{bad}: `periods.id`: \"final\" is reserved and cannot be a period id" in err
+
+
+def test_an_outside_cluster_model_file_is_part_of_the_input_fingerprint(tmp_path):
+    """A programme file given with --programme may name a model file beside it: a change there rebuilds."""
+    from clusnet_analysis.publish.provenance import input_fingerprint
+
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "two_steps.toml").write_text(MODEL_TOML, encoding="utf-8")
+    rules = _write(rules_dir, CLUSNET_TOML.replace('currency = "EUR"',
+                                                   'currency = "EUR"\ncluster_model = "two_steps.toml"'))
+    data = write_data(tmp_path / "data")
+    before = input_fingerprint(data, rules)["fingerprint"]
+    assert input_fingerprint(data, rules)["fingerprint"] == before
+    (rules_dir / "two_steps.toml").write_text(MODEL_TOML.replace("Growing", "Grown up"), encoding="utf-8")
+    assert input_fingerprint(data, rules)["fingerprint"] != before
