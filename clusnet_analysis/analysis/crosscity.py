@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 from clusnet_analysis.rules.programme import Programme
@@ -99,7 +100,8 @@ def quota_use(exchanges: pd.DataFrame, programme: Programme) -> pd.DataFrame:
     Columns: ``home_city, exchanges_sent, officers_sent`` (distinct officers),
     ``officers_quota`` (programme.officers_per_city), ``quota_use_share``
     (officers_sent / officers_quota; above 1 means more officers than places),
-    ``places_left`` (quota − sent, not below 0).
+    ``places_left`` (quota − sent, not below 0). A programme without a quota
+    (``officers_per_city = false``) gets empty quota columns.
     """
     ex = counted(exchanges)
     cities = city_order(programme, ex["home_city"], ex["host_city"])
@@ -109,8 +111,14 @@ def quota_use(exchanges: pd.DataFrame, programme: Programme) -> pd.DataFrame:
     out = per_city.rename_axis("home_city").reset_index().astype(
         {"exchanges_sent": "int64", "officers_sent": "int64"}
     )
-    out["officers_quota"] = programme.officers_per_city
-    out["quota_use_share"] = out["officers_sent"] / programme.officers_per_city
+    quota = programme.officers_per_city
+    if quota is None:   # `officers_per_city = false`: no places to count
+        out["officers_quota"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["quota_use_share"] = np.full(len(out), np.nan)
+        out["places_left"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        return out
+    out["officers_quota"] = quota
+    out["quota_use_share"] = out["officers_sent"] / quota
     out["places_left"] = (out["officers_quota"] - out["officers_sent"]).clip(lower=0)
     return out
 
