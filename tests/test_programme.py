@@ -8,10 +8,15 @@ apply it: the data directory simply carries it as ``programme.toml``.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
+import tomllib
 from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pandas as pd
 import pytest
@@ -21,7 +26,8 @@ from clusnet_analysis.cli import app as cli
 from clusnet_analysis.ingest import dataset
 from clusnet_analysis.ingest.tables import TABLES
 from clusnet_analysis.rules.programme import (NO_CLUSTER_MODEL, SWITCHABLE_KEYS, Period, ProgrammeError,
-                                              load_cluster_model, load_programme, programme_for)
+                                              load_cluster_model, load_programme, programme_for,
+                                              programme_from_data)
 from clusnet_analysis.rules.programme_schema import KNOWN_KEYS
 
 from clusnet_testdata import write_data, write_table
@@ -142,6 +148,8 @@ BAD_KEYS = [
      r"true is not a limit: write a number, or false to switch the rule off$"),
     ("cap as text", [("cap_eur = 1550", 'cap_eur = "1.550 EUR"')], "budget.cap_eur",
      r'must be a number, or false to switch the rule off, not text \("1.550 EUR"\)$'),
+    ("text with a line break", [("cap_eur = 1550", 'cap_eur = "15\\n50"')], "budget.cap_eur",
+     r'not text \("15\\n50"\)$'),
     ("infinite cap", [("cap_eur = 1550", "cap_eur = inf")], "budget.cap_eur", r"must be a finite number, got inf$"),
     # participants
     ("zero officer quota", [("officers_per_city = 3", "officers_per_city = 0")], "participants.officers_per_city",
@@ -645,3 +653,42 @@ def test_an_outside_cluster_model_file_is_part_of_the_input_fingerprint(tmp_path
     assert input_fingerprint(data, rules)["fingerprint"] == before
     (rules_dir / "two_steps.toml").write_text(MODEL_TOML.replace("Growing", "Grown up"), encoding="utf-8")
     assert input_fingerprint(data, rules)["fingerprint"] != before
+
+
+# ------------------------------------------------------------------ any value, anywhere
+def _paths(value, path=()):
+    """Every place in the parsed file where a value sits: (key, …) with list positions as ints."""
+    yield path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*path, i))
+
+
+CLUSNET_DATA = tomllib.loads(CLUSNET_TOML)
+PLACES = [p for p in _paths(CLUSNET_DATA) if p]
+TOML_SCALARS = st.one_of(
+    st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12), st.sampled_from(["", " ", "a\nb", "S3", "final", "LYO", "en", "EUR", "2010-01-01"]),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)))
+TOML_VALUES = st.recursive(TOML_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.text(min_size=1, max_size=8), st.sampled_from(["min", "max", "a\nb", "id"])),
+                    inner, max_size=3)), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(place=st.sampled_from(PLACES), value=TOML_VALUES)
+def test_any_value_anywhere_loads_or_is_refused_in_one_line(place, value):
+    """Whatever a hand puts at any key, the loader returns a programme or a ProgrammeError naming a key."""
+    data = copy.deepcopy(CLUSNET_DATA)
+    target = data
+    for step in place[:-1]:
+        target = target[step]
+    target[place[-1]] = value
+    source = Path("rules.toml")
+    try:
+        programme_from_data(data, source)
+    except ProgrammeError as exc:
+        assert str(exc).startswith("rules.toml: `") and "\n" not in str(exc), str(exc)

@@ -129,7 +129,11 @@ def _read_toml(source: Path, what: str) -> dict:
 def load_programme(path: str | Path | None = None) -> Programme:
     """Read a programme file (default: the bundled programme)."""
     source = Path(path) if path is not None else config.DEFAULT_PROGRAMME_FILE
-    d = _read_toml(source, "programme file")
+    return programme_from_data(_read_toml(source, "programme file"), source)
+
+
+def programme_from_data(d: dict, source: Path) -> Programme:
+    """A programme from the parsed TOML of the file ``source`` (named in every error)."""
     s.check_keys(d, source)
     off: set[str] = set()
 

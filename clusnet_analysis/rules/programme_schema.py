@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import math
 import re
 from pathlib import Path
@@ -61,8 +62,16 @@ def _all_keys(spec=KEYS, prefix: str = "") -> list[str]:
 KNOWN_KEYS: tuple[str, ...] = tuple(_all_keys())
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """Control characters (a newline in a quoted key) escaped, so an error stays one line."""
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
+
+
 def fail(source: Path, key: str, problem: str) -> NoReturn:
-    raise ProgrammeError(f"{source}: `{key}`: {problem}")
+    raise ProgrammeError(f"{source}: `{_printable(key)}`: {_printable(problem)}")
 
 
 def _suggestion(key: str, siblings: list[str]) -> str:
@@ -112,7 +121,7 @@ def show(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        return json.dumps(value, ensure_ascii=False)   # TOML's basic string escapes
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
