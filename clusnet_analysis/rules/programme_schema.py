@@ -13,6 +13,7 @@ import difflib
 import json
 import math
 import re
+import tomllib
 from pathlib import Path
 from typing import NoReturn
 
@@ -113,6 +114,20 @@ def check_keys(data: dict, source: Path, spec: dict = KEYS, prefix: str = "", wh
             continue
         if isinstance(value, dict):
             check_keys(value, source, sub, key + ".", where)
+
+
+def read_toml(source: Path, what: str) -> dict:
+    try:
+        with open(source, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ProgrammeError(f"{source}: {what} not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ProgrammeError(f"{source}: not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ProgrammeError(f"{source}: not valid TOML (the file must be saved as UTF-8)") from exc
+    except OSError as exc:  # a folder, no permission…
+        raise ProgrammeError(f"{source}: cannot read {what} ({exc.strerror or exc})") from exc
 
 
 # ------------------------------------------------------------------ values
