@@ -692,3 +692,13 @@ def test_any_value_anywhere_loads_or_is_refused_in_one_line(place, value):
         programme_from_data(data, source)
     except ProgrammeError as exc:
         assert str(exc).startswith("rules.toml: `") and "\n" not in str(exc), str(exc)
+
+
+def test_a_reference_to_a_table_the_programme_does_not_use_is_not_checked(tmp_path):
+    """tables = ["practices"]: a practice's cluster_id is kept as written, not "unknown cluster"."""
+    data = write_data(tmp_path / "data", clusters=None, assessments=None, links=None)   # practice P1 names C1
+    (data / "programme.toml").write_text(CLUSNET_TOML.replace(
+        'currency = "EUR"', 'currency = "EUR"\ntables = ["practices"]'), encoding="utf-8")
+    ds = dataset.load(data)
+    assert ds.error_count == 0 and ds.notes == []
+    assert ds.tables["practices"]["cluster_id"].tolist() == ["C1"]

@@ -244,7 +244,8 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
                 table_errors.append(_reference_errors(raw.label, table, typed, column, set(allowed), None,
                                                       what))
         for t, column, parent, parent_col, what in REFERENCES:
-            if t == table:
+            # A practice may name a cluster even when the programme keeps no clusters table.
+            if t == table and programme.uses(parent):
                 table_errors.append(_reference_errors(raw.label, table, typed, column,
                                                       valid[parent][parent_col], all_ids[parent],
                                                       what))
