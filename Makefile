@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name clusnet --display-name "Python (clusnet_analysis)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help install validate report run figures test lab sample benchmark clean
+.PHONY: help install validate report run figures test lab sample sample-mobility benchmark clean
 
 ## Show this help
 help:
@@ -59,6 +59,10 @@ lab: $(STAMP)
 ## Regenerate the bundled synthetic sample (deterministic)
 sample: $(STAMP)
 	$(BIN)/clusnet sample --out data/sample
+
+## Write the second programme's synthetic data set (48 countries, its own programme.toml) to data/mobility
+sample-mobility: $(STAMP)
+	$(BIN)/clusnet sample --programme mobility --out data/mobility
 
 ## Run the benchmarks (1M exchanges; batch vs naive chain)
 benchmark: $(STAMP)

@@ -1,7 +1,7 @@
 """Officer names are personal data: reports show stable pseudonyms instead.
 
 A pseudonym is the home city code and the officer's rank within that city by
-officer_id (``LYO-1``, ``LYO-2`` …): stable for the same officers table, readable
+officer_id (``ABC-1``, ``ABC-2`` … for a city ``ABC``): stable for the same officers table, readable
 in a cross-city table, and impossible to reverse without the officers file.
 """
 from __future__ import annotations

@@ -176,7 +176,7 @@ def test_sample_scale_2_writes_twice_the_rows(tmp_path, capsys):
     assert cli.main(["sample", "--out", str(one)]) == 0
     assert cli.main(["sample", "--out", str(two), "--scale", "2"]) == 0
     stdout = capsys.readouterr().out
-    assert f"Wrote synthetic sample (scale 2, seed 2009) to {two}" in stdout
+    assert f"Wrote synthetic sample (clusnet, scale 2, seed 2009) to {two}" in stdout
     for name in TABLES:
         factor = 2 if name in REPLICATED_ID_COLUMNS else 1
         assert _rows(two, name) == factor * _rows(one, name), name

@@ -243,3 +243,15 @@ def test_flow_matrix_figure_is_byte_identical(view, programme, tmp_path):
         save_figure(flow_matrix_figure(crosscity.flow_matrix(view, programme)), tmp_path / run, "flows")
     for ext in ("png", "svg"):
         assert (tmp_path / "a" / f"flows.{ext}").read_bytes() == (tmp_path / "b" / f"flows.{ext}").read_bytes()
+
+
+def test_quota_use_without_a_quota(view, programme):
+    """`officers_per_city = false`: officers are still counted, the quota columns stay empty."""
+    import dataclasses
+
+    no_quota = dataclasses.replace(programme, officers_per_city=None,
+                                   switched_off=frozenset({"participants.officers_per_city"}))
+    table = crosscity.quota_use(view, no_quota)
+    assert table["officers_sent"].tolist() == [2, 2, 1, 0]
+    assert table["officers_quota"].isna().all() and table["places_left"].isna().all()
+    assert table["quota_use_share"].isna().all()

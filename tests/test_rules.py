@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -204,7 +205,7 @@ def test_every_rule_has_cases():
 # ------------------------------------------------------------------ details per rule
 def test_over_cap_message():
     f = check(exchanges=[exchange()], expenses=lines("X1", "600.01", "600", "250", "100")).finding("over_cap")
-    assert f["message"] == "total 1,550.01 EUR is over the cap of 1,550 EUR by 0.01 EUR"
+    assert f["message"] == "costs 1,550.01 EUR, more than the cap of 1,550 EUR per exchange (0.01 EUR over)"
     assert (f["exchange_id"], f["home_city"], f["period"], f["value"], f["limit"]) == (
         "X1", "LYO", "S3", "1550.01", "1550")
 
@@ -240,7 +241,7 @@ def test_outside_window_is_not_also_outside_periods():
 
 def test_officer_quota_message():
     f = check(officers=OFFICERS + [officer("O6"), officer("O7")]).finding("officer_quota")
-    assert f["message"] == "4 officers registered for LYO; the programme allows 3"
+    assert f["message"] == "4 officers registered for LYO; the quota is 3 officers per city"
     assert (f["value"], f["limit"]) == ("4", "3")
 
 
@@ -254,7 +255,7 @@ def test_concurrent_absence_message_names_the_colleague():
     f = check(exchanges=[exchange("X1"), exchange("X2", officer_id="O2", start_date="2009-09-09",
                                                   end_date="2009-09-13")]).finding("concurrent_absence")
     assert f["message"] == ("officer away 2009-09-09 to 2009-09-13 while 1 colleague(s) from LYO are away "
-                            "(e.g. exchange X1); at most 1 at a time")
+                            "(e.g. exchange X1); the programme allows at most 1 officer of a city away at a time")
     assert f["value"] == "X1"
 
 
@@ -282,7 +283,7 @@ def test_not_partner_city_message_names_both_sides():
 
 def test_visit_length_message():
     f = check(exchanges=[exchange(end_date="2009-09-10")]).finding("visit_length")
-    assert f["message"] == "visit lasts 4 days; the programme's visits last 5"
+    assert f["message"] == "visit of 4 days; the programme's visits last 5 days"
     assert (f["value"], f["limit"]) == ("4", "5")
 
 
@@ -300,7 +301,7 @@ def test_report_messages():
                                   report_received_date="", report_pages="", report_language="")])
     assert c.findings[["rule_id", "subject_id", "message"]].values.tolist() == [
         ["report_missing", "X2", "no report received (status submitted)"],
-        ["report_too_long", "X1", "report has 9 pages; the limit is 8"],
+        ["report_too_long", "X1", "report of 9 pages; the limit is 8 pages"],
         ["report_language", "X1", "report written in 'fr'; reports must be in 'en'"],
     ]
 
@@ -427,3 +428,149 @@ def test_sample_reports_exactly_the_planted_findings(tmp_path, monkeypatch, caps
     pairs = list(zip(findings["rule_id"], findings["subject_id"]))
     assert len(pairs) == len(set(pairs)) == len(PLANTED_FINDINGS)
     assert set(pairs) == set(PLANTED_FINDINGS)
+
+
+# ------------------------------------------------------------------ on, off and range forms
+CLUSNET_TOML = config.DEFAULT_PROGRAMME_FILE.read_text(encoding="utf-8")
+SWITCH = {   # the line of clusnet.toml that sets each switchable rule
+    "over_cap": ("cap_eur = 1550 ", "budget.cap_eur"),
+    "officer_quota": ("officers_per_city = 3", "participants.officers_per_city"),
+    "concurrent_absence": ("max_concurrent_per_city = 1", "participants.max_concurrent_per_city"),
+    "visit_length": ("days = 5 ", "visit.days"),
+    "agenda_not_sent": ("agenda_before_visit = true", "reports.agenda_before_visit"),
+    "report_missing": ("report_required = true", "reports.report_required"),
+    "report_too_long": ("max_pages = 8", "reports.max_pages"),
+    "report_language": ('language = "en"', "reports.language"),
+}
+
+
+def programme_with(tmp_path, old: str, new: str, name: str = "rules.toml"):
+    """CLUSNET's file with one setting changed, read as a user's file is."""
+    assert CLUSNET_TOML.count(old) == 1, old
+    path = tmp_path / name
+    path.write_text(CLUSNET_TOML.replace(old, new), encoding="utf-8")
+    return load_programme(path)
+
+
+def test_every_rule_with_a_setting_can_be_switched_off():
+    assert {r.id for r in RULES if r.setting} == set(SWITCH)
+    assert {RULES_BY_ID[r].setting for r in SWITCH} == {key for _, key in SWITCH.values()}
+
+
+@pytest.mark.parametrize("rule_id", list(SWITCH))
+def test_a_rule_that_is_off_finds_nothing_and_says_so(tmp_path, rule_id):
+    line, key = SWITCH[rule_id]
+    failing = next(c[3] for c in CASES if c[0] == rule_id)
+    on = check(CLUSNET, **failing)
+    assert rule_id in {r for r, _ in on.pairs}
+    off_programme = programme_with(tmp_path, line, line.split("=")[0] + "= false ")
+    off = check(off_programme, **failing)
+    assert rule_id not in {r for r, _ in off.pairs}
+    # Only that rule is silenced: every other finding stays.
+    assert off.pairs == [p for p in on.pairs if p[0] != rule_id]
+    row = summarise(off.findings, off_programme).set_index("rule_id").loc[rule_id]
+    assert (row["status"], row["findings"], row["limit"]) == ("off", 0, f"off (`{key} = false` in the programme file)")
+    on_row = summarise(on.findings, CLUSNET).set_index("rule_id").loc[rule_id]
+    assert (on_row["status"], on_row["findings"]) == ("on", len([p for p in on.pairs if p[0] == rule_id]))
+
+
+def days(n: int, exchange_id="X1", officer_id="O1"):
+    """An exchange of n days (first and last day included) from Mon 2009-09-07; O1 (LYO) visits BCN, others LYO."""
+    end = dt.date(2009, 9, 7) + dt.timedelta(days=n - 1)
+    return exchange(exchange_id, officer_id=officer_id, host_city="BCN" if officer_id == "O1" else "LYO",
+                    end_date=end.isoformat())
+
+
+def test_visit_length_exact(tmp_path):
+    three = programme_with(tmp_path, "days = 5 ", "days = 3 ")
+    assert check(three, exchanges=[days(3)]).pairs == []
+    c = check(three, exchanges=[days(2), days(4, "X2", "O3")])
+    assert c.pairs == [("visit_length", "X1"), ("visit_length", "X2")]
+    assert c.findings["message"].tolist() == ["visit of 2 days; the programme's visits last 3 days",
+                                              "visit of 4 days; the programme's visits last 3 days"]
+    assert c.findings["limit"].tolist() == ["3", "3"]
+
+
+def test_visit_length_range(tmp_path):
+    one_to_four = programme_with(tmp_path, "days = 5 ", "days = { min = 1, max = 4 } ")
+    # 1 and 4 days are the edges of the range and pass; 5 days is one too many.
+    assert check(one_to_four, exchanges=[days(1), days(4, "X2", "O3")]).pairs == []
+    c = check(one_to_four, exchanges=[days(5)])
+    assert c.pairs == [("visit_length", "X1")]
+    f = c.finding("visit_length")
+    assert f["message"] == "visit of 5 days; the programme's visits last between 1 and 4 days"
+    assert (f["value"], f["limit"]) == ("5", "1..4")
+    two_to_four = programme_with(tmp_path, "days = 5 ", "days = { min = 2, max = 4 } ", "two.toml")
+    assert check(two_to_four, exchanges=[days(1)]).finding("visit_length")["message"] == (
+        "visit of 1 day; the programme's visits last between 2 and 4 days")
+    assert summarise(c.findings, one_to_four).set_index("rule_id").loc["visit_length", "limit"] == (
+        "visits of between 1 and 4 days")
+
+
+def test_officer_quota_follows_its_setting(tmp_path):
+    five = OFFICERS + [officer("O6"), officer("O7"), officer("O8")]   # 5 in LYO
+    assert check(CLUSNET, officers=five).finding("officer_quota")["message"] == (
+        "5 officers registered for LYO; the quota is 3 officers per city")
+    assert check(programme_with(tmp_path, "officers_per_city = 3", "officers_per_city = 5"), officers=five).pairs == []
+    one = programme_with(tmp_path, "officers_per_city = 3", "officers_per_city = 1", "one.toml")
+    assert check(one, officers=OFFICERS).finding("officer_quota")["message"] == (
+        "2 officers registered for LYO; the quota is 1 officer per city")
+
+
+def test_cap_follows_its_setting(tmp_path):
+    cap = programme_with(tmp_path, "cap_eur = 1550 ", "cap_eur = 1700.5 ")
+    assert check(cap, exchanges=[exchange()], expenses=lines("X1", "1700.50")).pairs == []
+    f = check(cap, exchanges=[exchange()], expenses=lines("X1", "1700", "20")).finding("over_cap")
+    assert f["message"] == "costs 1,720.00 EUR, more than the cap of 1,700.50 EUR per exchange (19.50 EUR over)"
+
+
+def test_report_page_limit_follows_its_setting(tmp_path):
+    ten = programme_with(tmp_path, "max_pages = 8", "max_pages = 10")
+    assert check(ten, exchanges=[exchange(report_pages="10")]).pairs == []
+    assert check(ten, exchanges=[exchange(report_pages="11")]).finding("report_too_long")["message"] == (
+        "report of 11 pages; the limit is 10 pages")
+
+
+def test_summarise_states_each_limit_in_words():
+    s = summarise(check(exchanges=[exchange()]).findings, CLUSNET).set_index("rule_id")
+    assert s["status"].unique().tolist() == ["on"]
+    assert s["limit"].to_dict() == {
+        "over_cap": "at most 1,550 EUR per exchange",
+        "outside_window": "visits from 2009-07-01 to 2010-12-31",
+        "outside_periods": "visits starting in a reporting period (S3, S4, S5)",
+        "officer_quota": "at most 3 officers per city",
+        "ineligible_employer": "employed by: city",
+        "concurrent_absence": "at most 1 officer of a city away at a time",
+        "home_is_host": "a host city other than the home city",
+        "not_partner_city": "home and host among the 10 partner cities",
+        "visit_length": "visits of 5 days",
+        "agenda_not_sent": "final agenda sent before the visit starts",
+        "report_missing": "a report for every submitted or validated exchange",
+        "report_too_long": "reports of at most 8 pages",
+        "report_language": "reports written in 'en'",
+        "missing_fx_rate": "an exchange rate for every currency and month used",
+        "draft_excluded": "drafts are listed but not counted",
+    }
+    # Without the programme, the summary keeps its old columns.
+    assert list(summarise(check().findings).columns) == ["rule_id", "severity", "findings", "rule"]
+
+
+def test_messages_and_descriptions_name_no_setting_or_identifier():
+    """Readers see words: no `reports.max_pages`-style names (a key is only ever quoted in backticks)."""
+    officers = OFFICERS + [officer("O6"), officer("O7"), officer("O8", "MUC", "university")]
+    c = check(officers=officers,
+              exchanges=[exchange("X1", end_date="2009-09-10", agenda_sent_date="", report_pages="9",
+                                  report_language="fr"),
+                         exchange("X2", officer_id="O2", host_city="LYO", report_received_date="",
+                                  report_pages="", report_language=""),
+                         exchange("X3", officer_id="O4", host_city="STO", start_date="2009-10-05",
+                                  end_date="2009-10-09"),
+                         exchange("X4", officer_id="O5", start_date="2011-01-03", end_date="2011-01-07",
+                                  status="submitted"),
+                         exchange("X5", officer_id="O5", start_date="2010-03-01", end_date="2010-03-05",
+                                  status="draft")],
+              expenses=lines("X1", "1600") + lines("X3", "90", currency="GBP", first=5))
+    assert set(c.findings["rule_id"]) == set(RULES_BY_ID) - {"outside_periods"}
+    identifier = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z]{2,}\.[a-z_]{2,}\b")   # max_pages, reports.language
+    for text in list(c.findings["message"]) + [r.description for r in RULES]:
+        assert not identifier.search(text.replace("'university'", "")), text

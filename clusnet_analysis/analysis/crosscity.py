@@ -4,7 +4,7 @@ Every function takes the *exchanges view* (``transforms.exchanges_view``; needs
 ``exchange_id, officer_id, home_city, host_city, duration_days, counted``) and
 the :class:`Programme`. Only counted rows are used: drafts stay out. To report
 one period, filter first, e.g.
-``select_period(view, programme, "S4", cumulative=True)``.
+``select_period(view, programme, period_id, cumulative=True)``.
 
 One row of the view is one officer's visit, so a group visit of three officers
 counts as three exchanges (and three times its days as person-days).

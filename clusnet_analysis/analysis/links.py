@@ -106,7 +106,7 @@ def link_graph(view: pd.DataFrame, clusters: pd.DataFrame) -> nx.MultiGraph:
 def link_components(graph: nx.MultiGraph) -> pd.DataFrame:
     """Connected components (groups of clusters reachable through links), largest first.
 
-    Columns: component (1 = largest), clusters (size), links, cities (e.g. "BUD, LYO"),
+    Columns: component (1 = largest), clusters (size), links, cities (e.g. "ABC, DEF"),
     cluster_ids. Isolated clusters are components of size 1 with 0 links.
     The number of components is ``len(result)``.
     """

@@ -1,13 +1,13 @@
-"""Best-practice syntheses: what officers learnt, where, and which innovation gaps it fills.
+"""Best-practice syntheses: what officers learnt, where, and which of the programme's themes it covers.
 
 Every synthesis takes the *practices view* (:func:`practices_view`): the
 practices table with the exchange's home city, host city, period, counted flag
 and officer pseudonym joined on. Practices from draft exchanges (``counted`` is
 False) stay out of every synthesis, like drafts stay out of every total. To
 report one period, filter the view first, e.g. with
-``analysis.periods.select_period(view, programme, "S4", cumulative=True)``.
+``analysis.periods.select_period(view, programme, period_id, cumulative=True)``.
 
-Officers appear only through ``officer_pseudonym`` (e.g. "LYO-1"), never by name.
+Officers appear only through ``officer_pseudonym`` (e.g. "ABC-1"), never by name.
 """
 from __future__ import annotations
 
@@ -166,12 +166,12 @@ def who_learns_from_whom_matrix(view: pd.DataFrame, programme: Programme) -> pd.
 
 
 def gap_coverage(view: pd.DataFrame, programme: Programme) -> pd.DataFrame:
-    """Which innovation gaps (themes) each home city's officers brought practices back for.
+    """Which of the programme's themes each home city's officers brought practices back for.
 
     One row per partner city (programme order; others after). Columns: one
     count per programme theme (practices brought back; ``> 0`` means covered),
     ``themes_covered`` (how many programme themes have at least one practice) and
-    ``coverage_share`` = themes_covered / number of programme themes (7 for CLUSNET).
+    ``coverage_share`` = themes_covered / number of programme themes (``themes.ids``).
     Themes outside the programme vocabulary do not count towards coverage.
     """
     practices = counted(view)

@@ -69,7 +69,8 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
     errors = ds.errors if show_names else hide_personal_values(ds.errors)
     write_csv(errors, "errors.csv")
     write_csv(ds.findings, "findings.csv")
-    write_csv(summarise(ds.findings), "findings_by_rule.csv")
+    by_rule = summarise(ds.findings, ds.programme)
+    write_csv(by_rule, "findings_by_rule.csv")
     qdir = out_dir / "quarantine"
     for old in qdir.glob("*.csv") if qdir.is_dir() else []:
         old.unlink()
@@ -82,6 +83,7 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
         "rows_read": ds.rows_read, "rows_valid": {t: len(df) for t, df in ds.tables.items()},
         "schema_errors": ds.error_count, "rows_quarantined": ds.quarantined_count,
         "findings_by_rule": {r: int(n) for r, n in ds.findings["rule_id"].value_counts().sort_index().items()},
+        "rules_off": by_rule.loc[by_rule["status"] == "off", "rule_id"].tolist(),
         "contains_personal_data": bool(show_names),
     }
     path = out_dir / "summary.json"
@@ -124,7 +126,7 @@ def write_validation_index(ds, out_dir: Path) -> Path:
 def cmd_validate(args) -> int:
     from clusnet_analysis.ingest.dataset import load
     from clusnet_analysis.privacy import hide_personal_values
-    from clusnet_analysis.rules.checks import RULES_BY_ID
+    from clusnet_analysis.rules.checks import RULES, RULES_BY_ID, rule_is_off
     from clusnet_analysis.sections.data_quality import rule_title
 
     data_dir = Path(args.data)
@@ -150,6 +152,11 @@ def cmd_validate(args) -> int:
     for rule_id in [r for r in RULES_BY_ID if r in counts]:
         rule = RULES_BY_ID[rule_id]
         print(f"  {rule.severity:<8} {rule_title(rule_id):<20} {counts[rule_id]:>6}  {rule.description}")
+    off = [r for r in RULES if rule_is_off(r, ds.programme)]
+    if off:
+        print("Rules switched off in the programme file:")
+        for rule in off:
+            print(f"  {rule.description} (`{rule.setting} = false`)")
     drafts = ds.exchanges.loc[~ds.exchanges["counted"], "exchange_id"].tolist()
     if drafts:
         print(f"Drafts listed, not counted in totals: {', '.join(drafts[:20])}" + (" ..." if len(drafts) > 20 else ""))
@@ -159,12 +166,21 @@ def cmd_validate(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from clusnet_analysis.sample import write_sample
-
     if args.scale < 1:
         raise UsageError("--scale must be 1 or more")
-    paths = write_sample(Path(args.out), scale=args.scale, seed=args.seed)
-    print(f"Wrote synthetic sample (scale {args.scale}, seed {args.seed}) to {args.out}: "
+    if args.programme == "mobility":
+        from clusnet_analysis.sample_mobility import DEFAULT_SEED, write_mobility_sample
+
+        if args.scale != 1:
+            raise UsageError("--scale applies to the bundled programme's sample only, not to --programme mobility")
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        paths = write_mobility_sample(Path(args.out), seed=seed)
+    else:
+        from clusnet_analysis.sample import DEFAULT_SEED, write_sample
+
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        paths = write_sample(Path(args.out), scale=args.scale, seed=seed)
+    print(f"Wrote synthetic sample ({args.programme}, scale {args.scale}, seed {seed}) to {args.out}: "
           + ", ".join(p.name for p in paths))
     return EXIT_OK
 
@@ -176,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a data directory: schema errors and programme-rule findings")
     v.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
-    v.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml or CLUSNET)")
+    v.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml, else the bundled programme)")
     v.add_argument("--out", default=None,
                    help=f"output folder inside the reports folder (default: {config.VALIDATION_DIR})")
     v.add_argument("--max-errors", type=int, default=50, help="errors printed (all are written)")
@@ -186,7 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write the synthetic sample data")
     s.add_argument("--out", required=True, help="folder to write the CSV files into")
     s.add_argument("--scale", type=int, default=1, help="N times more exchanges (for benchmarks)")
-    s.add_argument("--seed", type=int, default=2009)
+    s.add_argument("--seed", type=int, default=None, help="random seed (default: the generator's own)")
+    s.add_argument("--programme", choices=("clusnet", "mobility"), default="clusnet",
+                   help="which programme's data set: the bundled one (default), or a second programme of "
+                        "48 countries with its own programme.toml")
     s.set_defaults(func=cmd_sample)
 
     _add_run_commands(sub)

@@ -153,7 +153,7 @@ def cmd_figures(args) -> int:
 
 def add_commands(sub) -> None:
     r = sub.add_parser("run", help="build the period reports (papermill + HTML)")
-    r.add_argument("--period", default="all", help="S3, S4, S5, final or all (default: all)")
+    r.add_argument("--period", default="all", help="a period id of the programme file, final or all (default: all)")
     r.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
     r.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: number of cores)")
     r.add_argument("--force", action="store_true", help="rebuild even when outputs are up to date")

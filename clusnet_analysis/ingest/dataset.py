@@ -48,9 +48,10 @@ class Dataset(ErrorCounts):
         return self.provenance.get("fingerprint", "")
 
     def table_summary(self) -> pd.DataFrame:
-        """One row per table: file, rows read, valid, quarantined."""
+        """One row per table: whether the programme uses it, file, rows read, valid, quarantined."""
         return pd.DataFrame({
             "table": list(self.tables),
+            "used": [self.programme.uses(t) for t in self.tables],
             "file": [self.files.get(t) for t in self.tables],
             "rows_read": [self.rows_read.get(t, 0) for t in self.tables],
             "rows_valid": [len(rows) for rows in self.tables.values()],
@@ -59,6 +60,12 @@ class Dataset(ErrorCounts):
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
+
+    def rule_summary(self) -> pd.DataFrame:
+        """Findings per rule with each rule's status ("on"/"off") and its limit in words."""
+        from clusnet_analysis.rules.checks import summarise
+
+        return summarise(self.findings, self.programme)
 
     def provenance_line(self, **parameters) -> str:
         params = ", ".join(f"{k}={v}" for k, v in sorted(parameters.items()))
@@ -89,7 +96,7 @@ def build(data_dir: str | Path, programme_file: str | Path | None = None, show_n
         raise InputError(f"{data_dir}: no such data directory")
     programme_file = Path(programme_file) if programme_file else programme_file_for(data_dir)
     programme = load_programme(programme_file)
-    model = load_cluster_model()
+    model = load_cluster_model(programme)
     result = validate(read_inputs(data_dir), programme, model)  # raw text frames are freed here
     view = exchanges_view(result.tables, programme, show_names=show_names)
     exchange_pos = positions(view["exchange_id"], result.tables["expenses"]["exchange_id"])  # once, for both

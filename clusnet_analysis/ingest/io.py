@@ -24,9 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-TABLES = ("cities", "officers", "exchanges", "expenses", "fx_rates",
-          "clusters", "assessments", "practices", "links")
-REQUIRED_TABLES = ("cities", "officers", "exchanges", "expenses", "fx_rates")
+from clusnet_analysis.ingest.tables import REQUIRED_TABLES, TABLES  # noqa: F401 (re-exported)
+
 # Encodings tried when a file is not UTF-8: Western and Central European Excel defaults.
 LEGACY_ENCODINGS = ("cp1252", "cp1250")
 
@@ -64,8 +63,8 @@ def detect_encoding(data: bytes, head_only: bool = True) -> str:
     return _legacy_encoding(data)
 
 
-# Letters of the partner cities' languages (fr, es, ca, de, sv, fi, hu, nl, en).
-_PARTNER_LETTERS = frozenset("áàâäåçéèêëíìîïñóòôöőúùûüűßœÁÀÂÄÅÇÉÈÊËÍÌÎÏÑÓÒÔÖŐÚÙÛÜŰŒ")
+# Letters of Western and Central European languages (fr, es, ca, de, sv, fi, hu, nl, en…).
+_EUROPEAN_LETTERS = frozenset("áàâäåçéèêëíìîïñóòôöőúùûüűßœÁÀÂÄÅÇÉÈÊËÍÌÎÏÑÓÒÔÖŐÚÙÛÜŰŒ")
 
 
 def _legacy_encoding(data: bytes) -> str:
@@ -73,7 +72,7 @@ def _legacy_encoding(data: bytes) -> str:
 
     Both read ä ö ü ß é alike but differ elsewhere: byte 0xE5 is Swedish "å" in
     cp1252 and "ĺ" in cp1250, 0xF5 is "õ" in cp1252 and Hungarian "ő" in cp1250.
-    The code page under which more high bytes become letters of the partner
+    The code page under which more high bytes become letters of these
     languages wins; a tie (or cp1250 unable to decode) keeps cp1252. A general
     detector (charset-normalizer) scored both equal and picked cp1250, turning
     "Åsa" into "Ĺsa" and "Lefèvre" into "Lefčvre".
@@ -88,7 +87,7 @@ def _legacy_encoding(data: bytes) -> str:
             except UnicodeDecodeError:
                 score = None  # a byte this code page does not define: not this one
                 break
-            score += int(counts[byte]) if char in _PARTNER_LETTERS else 0
+            score += int(counts[byte]) if char in _EUROPEAN_LETTERS else 0
         scores[enc] = score
     if scores["cp1250"] is not None and (scores["cp1252"] is None or scores["cp1250"] > scores["cp1252"]):
         return "cp1250"

@@ -6,7 +6,8 @@ Three layers, all collected (never stop at the first):
 3. references between tables and the programme's vocabularies (unknown city,
    unknown exchange, a category the programme does not know…).
 Rows with any problem are quarantined — kept, with their problems, and
-counted — never silently dropped. Programme *rules* (cap, window…) are not
+counted — never silently dropped. Optional tables the programme does not use
+(``programme.tables``) are not read; a note says so when such a file is present. Programme *rules* (cap, window…) are not
 errors: see :mod:`clusnet_analysis.rules`.
 """
 from __future__ import annotations
@@ -200,6 +201,15 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
 
     for table in TABLES:  # parents before children, so references see valid parents
         raw = raw_tables.get(table)
+        if not programme.uses(table):
+            # A table the programme does not use is not read, and its absence is no news.
+            valid[table] = schemas.empty_frame(table)
+            all_ids[table] = pd.Series([], dtype="str")
+            rows_read[table] = 0
+            if raw is not None:
+                notes.append(f"{table}: {raw.label} is not read: the programme does not use this table "
+                             "(`programme.tables`)")
+            continue
         if raw is None or raw.frame.shape[1] == 0:
             valid[table] = schemas.empty_frame(table)
             all_ids[table] = pd.Series([], dtype="str")
@@ -234,7 +244,8 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
                 table_errors.append(_reference_errors(raw.label, table, typed, column, set(allowed), None,
                                                       what))
         for t, column, parent, parent_col, what in REFERENCES:
-            if t == table:
+            # A practice may name a cluster even when the programme keeps no clusters table.
+            if t == table and programme.uses(parent):
                 table_errors.append(_reference_errors(raw.label, table, typed, column,
                                                       valid[parent][parent_col], all_ids[parent],
                                                       what))

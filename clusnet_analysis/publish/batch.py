@@ -118,7 +118,7 @@ def run_batch(
 ) -> BatchResult:
     """Execute every notebook for every period, render HTML, write manifests and indexes.
 
-    periods: period ids, e.g. ["S3", "S4", "S5", "final"]; each gets reports_dir/<period>/.
+    periods: period ids of the programme file, and "final"; each gets reports_dir/<period>/.
     parameters: extra notebook parameters (e.g. {"show_names": False}); every notebook must
         declare them (and period, data_dir, headline_path) in its parameters cell.
     force: rebuild even when the stamp says the outputs are up to date.

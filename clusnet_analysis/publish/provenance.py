@@ -12,7 +12,7 @@ from pathlib import Path
 
 from clusnet_analysis import __version__
 from clusnet_analysis.config import PACKAGE_DIR
-from clusnet_analysis.rules.programme import programme_file_for
+from clusnet_analysis.rules.programme import ProgrammeError, load_programme, programme_file_for
 
 # Files the loader may read from a data directory. Anything else (notes, images)
 # does not change the numbers, so it does not invalidate reports.
@@ -72,11 +72,14 @@ def input_fingerprint(data_dir: str | Path, programme_file: str | Path | None = 
         path.relative_to(data_dir).as_posix(): file_sha256(path)
         for path in _visible_files(data_dir, DATA_SUFFIXES)
     }
-    # explicit file, else data_dir/programme.toml, else the bundled CLUSNET rules
+    # explicit file, else data_dir/programme.toml, else the bundled programme file
     programme_path = Path(programme_file) if programme_file is not None else programme_file_for(data_dir)
     programme_sha = file_sha256(programme_path)
     pairs = sorted(files.items())
     pairs.append(("<programme>", programme_sha))
+    model = _own_cluster_model(programme_path, data_dir)
+    if model is not None:   # a model file beside an outside programme file is read too
+        pairs.append(("<cluster_model>", file_sha256(model)))
     pairs.append(("<package_version>", hashlib.sha256(__version__.encode()).hexdigest()))
     return {
         "fingerprint": _combine(pairs)[:SHORT_HASH_CHARS],
@@ -85,6 +88,20 @@ def input_fingerprint(data_dir: str | Path, programme_file: str | Path | None = 
         "programme_sha256": programme_sha,
         "package_version": __version__,
     }
+
+
+def _own_cluster_model(programme_path: Path, data_dir: Path) -> Path | None:
+    """The programme's cluster model file when neither the data files nor the package code cover it."""
+    try:
+        model = load_programme(programme_path).cluster_model_file
+    except ProgrammeError:
+        return None   # the loader reports the broken file
+    if model is None:
+        return None
+    model = model.resolve()
+    if model.is_relative_to(PACKAGE_DIR) or model.is_relative_to(data_dir.resolve()):
+        return None
+    return model
 
 
 def code_fingerprint(package_dir: str | Path | None = None) -> str:

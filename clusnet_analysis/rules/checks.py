@@ -1,8 +1,11 @@
 """Programme rules: findings are data, not exceptions.
 
-Each rule reads the programme file (:class:`~clusnet_analysis.programme.Programme`),
-so another programme's limits apply without code changes. Rules look at
-counted exchanges only (drafts are listed once, as ``draft_excluded``).
+Each rule reads the programme file (:class:`~clusnet_analysis.rules.programme.Programme`),
+so another programme's limits apply without code changes. A rule whose programme-file
+key is ``false`` is off: it finds nothing, and :func:`summarise` lists it as "off". The
+visit length is exact or a range (``visit.days = { min = 1, max = 4 }``). Messages state
+the limit in words. Rules look at counted exchanges only (drafts are listed once, as
+``draft_excluded``).
 """
 from __future__ import annotations
 
@@ -27,38 +30,41 @@ class Rule:
     severity: str   # error: breaks a programme rule; warning: needs a look; info: for the record
     subject: str
     description: str
+    setting: str | None = None   # the programme-file key that sets the rule's limit (and can switch it off)
     reason: str = ""   # a few words for the budget pages when this rule makes an exchange ineligible
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("over_cap", "error", "exchange", "Exchange costs more than the cap per exchange (budget.cap_eur)",
+    Rule("over_cap", "error", "exchange", "Exchange costs more than the cap per exchange", "budget.cap_eur",
          "costs above the cap per exchange"),
     Rule("outside_window", "error", "exchange", "Visit not inside the eligibility window",
-         "visit outside the programme window"),
+         reason="visit outside the programme window"),
     Rule("outside_periods", "error", "exchange", "Visit starts inside the window but in no reporting period",
-         "visit in no reporting period"),
-    Rule("officer_quota", "error", "city", "More officers registered for a city than participants.officers_per_city"),
-    Rule("over_allocation", "error", "city",
-         "Eligible spend of a home city is over its allocation (budget.allocation_eur)"),
-    Rule("ineligible_employer", "error", "officer", "Officer not employed by an eligible employer type",
-         "officer's employer is not eligible"),
+         reason="visit in no reporting period"),
+    Rule("officer_quota", "error", "city", "More officers registered for a city than its quota",
+         "participants.officers_per_city"),
+    Rule("over_allocation", "error", "city", "Eligible spend of a home city is over its allocation",
+         "budget.allocation_eur"),
+    Rule("ineligible_employer", "error", "officer", "Officer not employed by an eligible type of employer",
+         reason="officer's employer is not eligible"),
     Rule("concurrent_absence", "error", "exchange",
-         "More officers of one home city away at the same time than participants.max_concurrent_per_city",
-         "too many officers of the home city away at the same time"),
-    Rule("home_is_host", "error", "exchange", "Officer visits their own city", "officer visited their own city"),
+         "More officers of one home city away at the same time than the programme allows",
+         "participants.max_concurrent_per_city", "too many officers of the home city away at the same time"),
+    Rule("home_is_host", "error", "exchange", "Officer visits their own city", reason="officer visited their own city"),
     Rule("not_partner_city", "error", "exchange", "Home or host city is not a partner city",
-         "home or host city is not a partner city"),
-    Rule("visit_length", "warning", "exchange", "Visit does not last visit.days days (first and last day included)",
-         "visit not of the programme's length"),
+         reason="home or host city is not a partner city"),
+    Rule("visit_length", "warning", "exchange", "Visit shorter or longer than the programme's visits "
+         "(first and last day included)", "visit.days", "visit not of the programme's length"),
     Rule("agenda_not_sent", "warning", "exchange", "Final agenda not sent to the coordinator before the visit",
-         "final agenda not sent before the visit"),
+         "reports.agenda_before_visit", "final agenda not sent before the visit"),
     Rule("report_missing", "warning", "exchange", "No report received for a submitted or validated exchange",
-         "no report received"),
-    Rule("report_too_long", "warning", "exchange", "Report longer than reports.max_pages", "report too long"),
-    Rule("report_language", "warning", "exchange", "Report not written in reports.language",
-         "report not in the programme's language"),
+         "reports.report_required", "no report received"),
+    Rule("report_too_long", "warning", "exchange", "Report longer than the page limit", "reports.max_pages",
+         "report too long"),
+    Rule("report_language", "warning", "exchange", "Report not written in the programme's language",
+         "reports.language", "report not in the programme's language"),
     Rule("missing_fx_rate", "error", "expense",
-         "Expense in a currency/month without an exchange rate: not converted, left out of EUR totals"),
+         "Expense in a currency and month without an exchange rate: not converted, left out of EUR totals"),
     Rule("draft_excluded", "info", "exchange", "Draft exchange: listed, but left out of every total and rule"),
 )
 RULES_BY_ID = {r.id: r for r in RULES}
@@ -66,6 +72,56 @@ RULES_BY_ID = {r.id: r for r in RULES}
 
 def _fmt_eur(values) -> list[str]:
     return [f"{v:,.2f}" for v in values]
+
+
+def _amount(value: float) -> str:
+    """1550 -> "1,550"; 1550.5 -> "1,550.50"."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def visit_days_words(programme: Programme) -> str:
+    """"5 days" or "between 1 and 4 days" (first and last day included)."""
+    lo, hi = programme.visit_days_min, programme.visit_days_max
+    if lo is None:
+        return ""
+    return _plural(lo, "day") if lo == hi else f"between {lo} and {hi} days"
+
+
+def rule_is_off(rule: Rule | str, programme: Programme) -> bool:
+    """Whether the programme file switches the rule off (its key set to ``false``)."""
+    rule = RULES_BY_ID[rule] if isinstance(rule, str) else rule
+    return rule.setting is not None and rule.setting in programme.switched_off
+
+
+def rule_limit(rule: Rule | str, programme: Programme) -> str:
+    """What the rule asks for, in words, as the programme file sets it ("off (...)" when switched off)."""
+    rule = RULES_BY_ID[rule] if isinstance(rule, str) else rule
+    p = programme
+    if rule_is_off(rule, p):
+        return f"off (`{rule.setting} = false` in the programme file)"
+    words = {
+        "over_cap": lambda: f"at most {_amount(p.cap_eur)} EUR per exchange",
+        "outside_window": lambda: f"visits from {p.window_start} to {p.window_end}",
+        "outside_periods": lambda: "visits starting in a reporting period (" + ", ".join(p.period_ids) + ")",
+        "officer_quota": lambda: f"at most {_plural(p.officers_per_city, 'officer')} per city",
+        "ineligible_employer": lambda: "employed by: " + ", ".join(p.eligible_employer_types),
+        "concurrent_absence": lambda: (f"at most {_plural(p.max_concurrent_per_city, 'officer')} of a city "
+                                       "away at a time"),
+        "home_is_host": lambda: "a host city other than the home city",
+        "not_partner_city": lambda: f"home and host among the {_plural(len(p.partner_cities), 'partner city', 'partner cities')}",
+        "visit_length": lambda: f"visits of {visit_days_words(p)}",
+        "agenda_not_sent": lambda: "final agenda sent before the visit starts",
+        "report_missing": lambda: "a report for every submitted or validated exchange",
+        "report_too_long": lambda: f"reports of at most {_plural(p.report_max_pages, 'page')}",
+        "report_language": lambda: f"reports written in '{p.report_language}'",
+        "missing_fx_rate": lambda: "an exchange rate for every currency and month used",
+        "draft_excluded": lambda: "drafts are listed but not counted",
+    }
+    return words[rule.id]()
 
 
 def _finding(rule_id: str, subjects: pd.Series, messages, *, exchange_id=None, home_city=None, period=None,
@@ -102,15 +158,19 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     c_costs = costs[costs["counted"]] if not costs["counted"].all() else costs
     c_costs = c_costs[["exchange_id", "home_city", "period", "total_eur"]]
 
+    def on(rule_id: str) -> bool:
+        return not rule_is_off(rule_id, programme)
+
     # over_cap
-    over = c_costs[c_costs["total_eur"] > programme.cap_eur + 1e-9]
+    cap = programme.cap_eur
+    over = c_costs[c_costs["total_eur"] > cap + 1e-9] if on("over_cap") else c_costs.iloc[:0]
     if len(over):
         found.append(_finding(
             "over_cap", over["exchange_id"],
-            [f"total {t} EUR is over the cap of {programme.cap_eur:,.0f} EUR by {d} EUR"
-             for t, d in zip(_fmt_eur(over["total_eur"]), _fmt_eur(over["total_eur"] - programme.cap_eur))],
+            [f"costs {t} EUR, more than the cap of {_amount(cap)} EUR per exchange ({d} EUR over)"
+             for t, d in zip(_fmt_eur(over["total_eur"]), _fmt_eur(over["total_eur"] - cap))],
             exchange_id=over["exchange_id"], home_city=over["home_city"], period=over["period"],
-            value=over["total_eur"].round(2).astype("str"), limit=[f"{programme.cap_eur:g}"] * len(over)))
+            value=over["total_eur"].round(2).astype("str"), limit=[f"{cap:g}"] * len(over)))
 
     # outside_window / outside_periods
     w0, w1 = pd.Timestamp(programme.window_start), pd.Timestamp(programme.window_end)
@@ -135,12 +195,13 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
 
     # officer_quota
     officers = tables["officers"]
+    quota = programme.officers_per_city
     per_city = officers.groupby("home_city", sort=True).size()
-    too_many = per_city[per_city > programme.officers_per_city]
+    too_many = per_city[per_city > quota] if on("officer_quota") else per_city.iloc[:0]
     if len(too_many):
         found.append(_finding(
             "officer_quota", pd.Series(too_many.index),
-            [f"{n} officers registered for {c}; the programme allows {programme.officers_per_city}"
+            [f"{n} officers registered for {c}; the quota is {_plural(quota, 'officer')} per city"
              for c, n in too_many.items()],
             home_city=pd.Series(too_many.index), value=too_many.astype("str").to_numpy(),
             limit=[str(programme.officers_per_city)] * len(too_many)))
@@ -155,7 +216,8 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
             home_city=bad_emp["home_city"], value=bad_emp["employer_type"],
             limit=[", ".join(programme.eligible_employer_types)] * len(bad_emp)).pipe(attach_officer_findings, view))
 
-    found.append(_concurrent(counted, programme))
+    if on("concurrent_absence"):
+        found.append(_concurrent(counted, programme))
 
     # home_is_host / not_partner_city
     same = counted[counted["home_city"] == counted["host_city"]]
@@ -178,16 +240,21 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
                               value=np.where(host_np[np_rows.index], np_rows["host_city"], np_rows["home_city"])))
 
     # visit_length
-    wrong = counted[counted["duration_days"] != programme.visit_days]
-    if len(wrong):
-        found.append(_finding("visit_length", wrong["exchange_id"],
-                              "visit lasts " + wrong["duration_days"].astype("str")
-                              + f" days; the programme's visits last {programme.visit_days}",
-                              exchange_id=wrong["exchange_id"], home_city=wrong["home_city"], period=wrong["period"],
-                              value=wrong["duration_days"].astype("str"), limit=[str(programme.visit_days)] * len(wrong)))
+    if on("visit_length"):
+        lo, hi = programme.visit_days_min, programme.visit_days_max
+        days = counted["duration_days"]
+        wrong = counted[(days < lo) | (days > hi)]
+        if len(wrong):
+            n = wrong["duration_days"]
+            found.append(_finding("visit_length", wrong["exchange_id"],
+                                  "visit of " + n.astype("str") + np.where(n == 1, " day", " days")
+                                  + f"; the programme's visits last {visit_days_words(programme)}",
+                                  exchange_id=wrong["exchange_id"], home_city=wrong["home_city"],
+                                  period=wrong["period"], value=n.astype("str"),
+                                  limit=[str(lo) if lo == hi else f"{lo}..{hi}"] * len(wrong)))
 
     # agenda_not_sent
-    if programme.agenda_before_visit:
+    if on("agenda_not_sent"):
         late = counted[counted["agenda_sent_date"].isna() | (counted["agenda_sent_date"] >= counted["start_date"])]
         if len(late):
             msgs = np.where(late["agenda_sent_date"].isna(), "final agenda was never sent",
@@ -199,24 +266,27 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
                                   limit=late["start_date"].pipe(strftime)))
 
     # reports
-    if programme.report_required:
+    if on("report_missing"):
         missing = counted[counted["report_received_date"].isna()]
         if len(missing):
             found.append(_finding("report_missing", missing["exchange_id"],
                                   "no report received (status " + missing["status"] + ")",
                                   exchange_id=missing["exchange_id"], home_city=missing["home_city"],
                                   period=missing["period"]))
-    long_ = counted[counted["report_pages"].fillna(0) > programme.report_max_pages]
+    max_pages = programme.report_max_pages
+    long_ = counted[counted["report_pages"].fillna(0) > max_pages] if on("report_too_long") else counted.iloc[:0]
     if len(long_):
         found.append(_finding("report_too_long", long_["exchange_id"],
-                              "report has " + long_["report_pages"].astype("str")
-                              + f" pages; the limit is {programme.report_max_pages}",
+                              "report of " + long_["report_pages"].astype("str")
+                              + f" pages; the limit is {_plural(max_pages, 'page')}",
                               exchange_id=long_["exchange_id"], home_city=long_["home_city"], period=long_["period"],
                               value=long_["report_pages"].astype("str"),
                               limit=[str(programme.report_max_pages)] * len(long_)))
+    language = programme.report_language
     has_report = counted["report_received_date"].notna()
     lang = counted["report_language"].str.lower()
-    wrong_lang = counted[has_report & (lang != programme.report_language) | (lang.notna() & (lang != programme.report_language))]
+    wrong_lang = (counted[has_report & (lang != language) | (lang.notna() & (lang != language))]
+                  if on("report_language") else counted.iloc[:0])
     if len(wrong_lang):
         msgs = np.where(wrong_lang["report_language"].isna(), "report language not stated",
                         "report written in '" + wrong_lang["report_language"].fillna("") + "'")
@@ -367,7 +437,8 @@ def _concurrent(counted: pd.DataFrame, programme: Programme) -> pd.DataFrame | N
     named = concat(" (e.g. exchange ", others, ")").where(others.notna(), "")
     msgs = concat("officer away ", strftime(rows["start_date"]), " to ", strftime(rows["end_date"]), " while ",
                   pd.Series(away_hits, index=rows.index), " colleague(s) from ", rows["home_city"],
-                  " are away", named, f"; at most {limit} at a time")
+                  " are away", named, f"; the programme allows at most {_plural(limit, 'officer')} of a city "
+                  "away at a time")
     return _finding("concurrent_absence", rows["exchange_id"], msgs, exchange_id=rows["exchange_id"],
                     home_city=rows["home_city"], period=rows["period"], value=others,
                     limit=[str(limit)] * len(rows))
@@ -380,12 +451,22 @@ def _is_sorted(subjects: pd.Series) -> bool:
     return bool(pc.all(pc.less_equal(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
 
 
-def summarise(findings: pd.DataFrame) -> pd.DataFrame:
-    """Findings per rule, every rule listed (zero where nothing was found)."""
+def summarise(findings: pd.DataFrame, programme: Programme | None = None) -> pd.DataFrame:
+    """Findings per rule, every rule listed (zero where nothing was found).
+
+    With the programme, two more columns say whether each rule is on or off and what it
+    asks for in words: ``status`` ("on" or "off") and ``limit`` (e.g. "visits of between 1
+    and 4 days", or "off (`visit.days = false` in the programme file)"). A rule that is
+    off has no findings, and a page can say it is off instead of showing a zero.
+    """
     counts = findings["rule_id"].value_counts()
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "rule_id": [r.id for r in RULES],
         "severity": [r.severity for r in RULES],
         "findings": [int(counts.get(r.id, 0)) for r in RULES],
         "rule": [r.description for r in RULES],
     })
+    if programme is not None:
+        out.insert(2, "status", ["off" if rule_is_off(r, programme) else "on" for r in RULES])
+        out["limit"] = [rule_limit(r, programme) for r in RULES]
+    return out
