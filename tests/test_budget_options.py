@@ -60,7 +60,7 @@ def test_no_quota_means_no_derived_allocation():
 @pytest.mark.parametrize("budget, tail, message", [
     ("programme_budget_eur = -1", "", r"budget.programme_budget_eur: must be more than 0, not -1"),
     ("programme_budget_eur = 0", "", r"budget.programme_budget_eur: must be more than 0"),
-    ('programme_budget_eur = "lots"', "", r"\[budget.programme_budget_eur\] = 'lots' is not a number"),
+    ('programme_budget_eur = "lots"', "", r"`budget.programme_budget_eur`: must be a number, not text"),
     ("", "[budget.allocation_eur]\nSTO = 1000\n",
      r"budget.allocation_eur.STO: STO is not a partner city .*only partner cities have allocations"),
     ("", "[budget.allocation_eur]\nLYO = -5\n", r"budget.allocation_eur.LYO: an allocation cannot be negative"),

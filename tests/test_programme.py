@@ -225,19 +225,19 @@ BAD_KEYS = [
      r"must be 1 or less; got 1.5$"),
     ("threshold as a boolean", [("threshold = 0.8", "threshold = true")], "cluster_model.threshold",
      r"must be a number, not true$"),
-    ("missing cluster model file", [('currency = "EUR"', 'currency = "EUR"\ncluster_model = "nope.toml"')],
+    ("missing cluster model file", [('currency = "EUR"\n', 'currency = "EUR"\ncluster_model = "nope.toml"\n')],
      "programme.cluster_model", r'cluster model file "nope.toml" not found \(looked in .* and .*\)$'),
     # [programme]
-    ("unknown optional table", [('currency = "EUR"', 'currency = "EUR"\ntables = ["practices", "budget"]')],
+    ("unknown optional table", [('currency = "EUR"\n', 'currency = "EUR"\ntables = ["practices", "budget"]\n')],
      "programme.tables",
      r'"budget" is not an optional table; the optional tables are clusters, assessments, practices, links$'),
-    ("a required table as optional", [('currency = "EUR"', 'currency = "EUR"\ntables = ["exchanges"]')],
+    ("a required table as optional", [('currency = "EUR"\n', 'currency = "EUR"\ntables = ["exchanges"]\n')],
      "programme.tables", r'"exchanges" is not an optional table \(always used\)'),
-    ("links without clusters", [('currency = "EUR"', 'currency = "EUR"\ntables = ["links"]')], "programme.tables",
+    ("links without clusters", [('currency = "EUR"\n', 'currency = "EUR"\ntables = ["links"]\n')], "programme.tables",
      r'"links" needs "clusters" \(links refer to clusters\)$'),
-    ("currency not a code", [('currency = "EUR"', 'currency = "euro"')], "programme.currency",
+    ("currency not a code", [('currency = "EUR"\n', 'currency = "euro"\n')], "programme.currency",
      r'must be a three-letter currency code such as "EUR"; got "euro"$'),
-    ("title not text", [('currency = "EUR"', 'currency = "EUR"\ntitle = 5')], "programme.title",
+    ("title not text", [('currency = "EUR"\n', 'currency = "EUR"\ntitle = 5\n')], "programme.title",
      r"must be text in quotes, not 5$"),
     ("id with spaces", [('id = "clusnet"', 'id = "my programme"')], "programme.id",
      r'must be letters, digits, _ . - \(no spaces\); got "my programme"$'),
@@ -346,8 +346,8 @@ def test_missing_optional_keys_take_their_documented_defaults(tmp_path):
 
 
 def test_title_and_the_tables_used(tmp_path):
-    text = CLUSNET_TOML.replace('currency = "EUR"', 'currency = "EUR"\ntitle = "Staff exchanges 2009-2010"\n'
-                                'tables = ["practices"]')
+    text = CLUSNET_TOML.replace('currency = "EUR"\n', 'currency = "EUR"\ntitle = "Staff exchanges 2009-2010"\n\n'
+                                'tables = ["practices"]\n')
     p = load_programme(_write(tmp_path, text))
     assert p.title == "Staff exchanges 2009-2010"
     assert p.tables == ("practices",)
@@ -355,7 +355,7 @@ def test_title_and_the_tables_used(tmp_path):
                                                  "practices"]
     with pytest.raises(KeyError, match="unknown table 'budget'"):
         p.uses("budget")
-    none = load_programme(_write(tmp_path, CLUSNET_TOML.replace('currency = "EUR"', 'currency = "EUR"\ntables = []'),
+    none = load_programme(_write(tmp_path, CLUSNET_TOML.replace('currency = "EUR"\n', 'currency = "EUR"\ntables = []\n'),
                                  "none.toml"))
     assert none.tables == () and not none.uses("practices") and none.uses("exchanges")
     assert none.cluster_model_file is None
@@ -388,7 +388,7 @@ text = "Members pay a fee"
 def test_the_cluster_model_file_is_named_by_the_programme(tmp_path):
     (tmp_path / "two_steps.toml").write_text(MODEL_TOML, encoding="utf-8")
     p = load_programme(_write(tmp_path, CLUSNET_TOML.replace(
-        'currency = "EUR"', 'currency = "EUR"\ncluster_model = "two_steps.toml"')))
+        'currency = "EUR"\n', 'currency = "EUR"\ncluster_model = "two_steps.toml"\n')))
     assert p.cluster_model_file == tmp_path / "two_steps.toml"   # beside the programme file first
     m = load_cluster_model(p)
     assert m.phase_labels == {"start": "Getting started", "growth": "Growing"}
@@ -402,7 +402,7 @@ def test_the_cluster_model_file_is_named_by_the_programme(tmp_path):
 def test_a_broken_cluster_model_file_is_named(tmp_path):
     (tmp_path / "two_steps.toml").write_text(MODEL_TOML.replace('name = "Growing"\n', ""), encoding="utf-8")
     p = load_programme(_write(tmp_path, CLUSNET_TOML.replace(
-        'currency = "EUR"', 'currency = "EUR"\ncluster_model = "two_steps.toml"')))
+        'currency = "EUR"\n', 'currency = "EUR"\ncluster_model = "two_steps.toml"\n')))
     with pytest.raises(ProgrammeError) as err:
         load_cluster_model(p)
     assert str(err.value) == (f"{tmp_path / 'two_steps.toml'}: `phases.name`: missing: this setting is required "
@@ -415,7 +415,7 @@ def test_the_data_dir_model_file_is_used_by_the_dataset(tmp_path):
         transferability="3", cluster_id="C1")])
     (data / "two_steps.toml").write_text(MODEL_TOML, encoding="utf-8")
     (data / "programme.toml").write_text(CLUSNET_TOML.replace(
-        'currency = "EUR"', 'currency = "EUR"\ncluster_model = "two_steps.toml"'), encoding="utf-8")
+        'currency = "EUR"\n', 'currency = "EUR"\ncluster_model = "two_steps.toml"\n'), encoding="utf-8")
     ds = dataset.load(data)
     assert ds.model.phase_ids == ("start", "growth")
     assert ds.error_count == 0 and ds.tables["practices"]["phase"].tolist() == ["growth"]
@@ -426,7 +426,7 @@ def test_tables_the_programme_does_not_use_are_not_read(tmp_path):
     """tables = []: practices.csv is present but not read (a note says so); absent files are no news."""
     data = write_data(tmp_path / "data", clusters=None, assessments=None, links=None, practices=[dict(
         practice_id="P1", exchange_id="X1", title="t", theme="not a theme", transferability="9")])
-    (data / "programme.toml").write_text(CLUSNET_TOML.replace('currency = "EUR"', 'currency = "EUR"\ntables = []'),
+    (data / "programme.toml").write_text(CLUSNET_TOML.replace('currency = "EUR"\n', 'currency = "EUR"\ntables = []\n'),
                                          encoding="utf-8")
     ds = dataset.load(data)
     assert ds.error_count == 0
@@ -646,8 +646,8 @@ def test_an_outside_cluster_model_file_is_part_of_the_input_fingerprint(tmp_path
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     (rules_dir / "two_steps.toml").write_text(MODEL_TOML, encoding="utf-8")
-    rules = _write(rules_dir, CLUSNET_TOML.replace('currency = "EUR"',
-                                                   'currency = "EUR"\ncluster_model = "two_steps.toml"'))
+    rules = _write(rules_dir, CLUSNET_TOML.replace('currency = "EUR"\n',
+                                                   'currency = "EUR"\ncluster_model = "two_steps.toml"\n'))
     data = write_data(tmp_path / "data")
     before = input_fingerprint(data, rules)["fingerprint"]
     assert input_fingerprint(data, rules)["fingerprint"] == before
@@ -698,7 +698,7 @@ def test_a_reference_to_a_table_the_programme_does_not_use_is_not_checked(tmp_pa
     """tables = ["practices"]: a practice's cluster_id is kept as written, not "unknown cluster"."""
     data = write_data(tmp_path / "data", clusters=None, assessments=None, links=None)   # practice P1 names C1
     (data / "programme.toml").write_text(CLUSNET_TOML.replace(
-        'currency = "EUR"', 'currency = "EUR"\ntables = ["practices"]'), encoding="utf-8")
+        'currency = "EUR"\n', 'currency = "EUR"\ntables = ["practices"]\n'), encoding="utf-8")
     ds = dataset.load(data)
     assert ds.error_count == 0 and ds.notes == []
     assert ds.tables["practices"]["cluster_id"].tolist() == ["C1"]

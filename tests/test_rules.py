@@ -539,6 +539,7 @@ def test_summarise_states_each_limit_in_words():
         "outside_window": "visits from 2009-07-01 to 2010-12-31",
         "outside_periods": "visits starting in a reporting period (S3, S4, S5)",
         "officer_quota": "at most 3 officers per city",
+        "over_allocation": "eligible spend of each home city within its allocation",
         "ineligible_employer": "employed by: city",
         "concurrent_absence": "at most 1 officer of a city away at a time",
         "home_is_host": "a host city other than the home city",
@@ -570,7 +571,7 @@ def test_messages_and_descriptions_name_no_setting_or_identifier():
                          exchange("X5", officer_id="O5", start_date="2010-03-01", end_date="2010-03-05",
                                   status="draft")],
               expenses=lines("X1", "1600") + lines("X3", "90", currency="GBP", first=5))
-    assert set(c.findings["rule_id"]) == set(RULES_BY_ID) - {"outside_periods"}
+    assert set(c.findings["rule_id"]) == set(RULES_BY_ID) - {"outside_periods", "over_allocation"}
     identifier = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z]{2,}\.[a-z_]{2,}\b")   # max_pages, reports.language
     for text in list(c.findings["message"]) + [r.description for r in RULES]:
         assert not identifier.search(text.replace("'university'", "")), text

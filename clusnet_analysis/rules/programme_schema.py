@@ -45,6 +45,7 @@ KEYS: dict = {
     "cluster_model": {"threshold": None},
     "eligibility": {"extra_ineligible_rules": None},
     "report_structure": ANY,
+    "collection": {"send_to": None, "cities": ANY},
 }
 
 
