@@ -158,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sample)
 
     _add_run_commands(sub)
+    from clusnet_analysis.cli import exchange_reports
+    exchange_reports.add_commands(sub)
     return parser
 
 

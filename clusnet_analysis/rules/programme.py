@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clusnet_analysis import config
+from clusnet_analysis.rules.report_structure import ReportStructure, parse_report_structure
 
 
 class ProgrammeError(ValueError):
@@ -54,6 +55,7 @@ class Programme:
     lead_city: str | None = None
     source_file: Path | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    report_structure: ReportStructure | None = None
 
     @property
     def period_ids(self) -> tuple[str, ...]:
@@ -177,6 +179,7 @@ def load_programme(path: str | Path | None = None) -> Programme:
         phase_threshold=_number(d.get("cluster_model", {}).get("threshold", 0.8), "cluster_model.threshold", source),
         source_file=source,
         raw=d,
+        report_structure=parse_report_structure(d, source),
     )
 
 

@@ -1,0 +1,5 @@
+"""Exchange reports: the programme's common report structure turned into a pre-filled Word template
+per exchange (``template``), and received reports read (``read``), counted (``pages``) and checked
+against the structure (``check``), with their outputs under ``reports/exchange_reports/`` (``outputs``).
+"""
+from clusnet_analysis.exchange_reports.outputs import load_exchange_report_findings  # noqa: F401
