@@ -28,7 +28,7 @@ class Vocabulary:
     def describe(self) -> str:
         if not self.choices:
             return FREE_TEXT
-        return "; ".join(v if v == label else f"{v} ({label})" for v, label in self.choices)
+        return "; ".join(v if fold(v) == fold(label) else f"{v} ({label})" for v, label in self.choices)
 
     def resolve(self, text: str) -> str | None:
         """The allowed value a writer meant (by value or label, any case); None when it is not allowed."""

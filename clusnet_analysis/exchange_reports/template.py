@@ -88,6 +88,12 @@ def rules_lines(structure: ReportStructure, exchange_id: str) -> list[str]:
     return lines
 
 
+def _element(tag: str):
+    from docx.oxml import OxmlElement
+
+    return OxmlElement(tag)
+
+
 def _shade(cell, fill: str) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -112,6 +118,17 @@ def _styles(doc) -> None:
     guidance.font.size = Pt(9.5)
 
 
+def _widths(table, centimetres: tuple[float, ...]) -> None:
+    """Fixed column widths (Word reads the cells' widths, LibreOffice the grid's)."""
+    from docx.shared import Cm
+
+    table.autofit = False
+    for column, width in zip(table.columns, centimetres):
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
+
+
 def _two_column_table(doc, rows: list[tuple[str, str]]):
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
@@ -119,6 +136,7 @@ def _two_column_table(doc, rows: list[tuple[str, str]]):
         cells = table.add_row().cells
         cells[0].text, cells[1].text = label, value
         cells[0].paragraphs[0].runs[0].bold = True
+    _widths(table, (5.2, 10.0))
     return table
 
 
@@ -139,6 +157,9 @@ def _practice_table(doc, number: int, vocabs: tuple[Vocabulary, ...]):
             cells[0].add_paragraph(v.field.guidance, style=GUIDANCE_STYLE)
         cells[2].text = v.describe()
         cells[2].paragraphs[0].runs[0].font.size = Pt(9)
+    _widths(table, (3.6, 6.6, 5.0))
+    for row in table.rows:   # a field's row is never cut across two pages
+        row._tr.get_or_add_trPr().append(_element("w:cantSplit"))
     return table
 
 
