@@ -16,7 +16,8 @@ import pytest
 
 from clusnet_analysis import config
 from clusnet_analysis.cli import app as cli
-from clusnet_analysis.exchange_reports import load_exchange_report_findings, pages
+from clusnet_analysis.exchange_reports import (exchange_report_findings_fingerprint,
+                                               load_exchange_report_findings, pages)
 from clusnet_analysis.exchange_reports.check import check_reports
 from clusnet_analysis.exchange_reports.template import FIXED_TIME, ZIP_TIME, template_name
 from clusnet_analysis.ingest.dataset import load
@@ -239,6 +240,14 @@ def test_extra_and_out_of_order_headings(tmp_path, data, no_libreoffice):
     assert "out of order; it is section 2 of the structure" in result.findings["message"].iat[1]
 
 
+def test_a_report_without_the_structure_is_still_checked_for_language(tmp_path, data, no_libreoffice):
+    md = tmp_path / "in" / "X1.md"
+    md.parent.mkdir()
+    md.write_text("Rapport de visite\n\n" + FRENCH[HEADINGS[0]] + "\n", encoding="utf-8")
+    result = check(md.parent, data)
+    assert rules(result) == [("report_language", "X1")] + [("section_missing", "X1")] * len(REQUIRED)
+
+
 def test_markdown_practice_tables_are_drafted(tmp_path, data, no_libreoffice):
     md = tmp_path / "in" / "X2.md"
     md.parent.mkdir()
@@ -305,6 +314,7 @@ def test_corrupt_and_password_protected_files_get_one_clear_line(tmp_path, data,
 def test_check_reports_writes_apart_and_never_into_the_folder(tmp_path, data, no_libreoffice, capsys):
     t = templates(data, tmp_path / "t")
     assert load_exchange_report_findings(config.REPORTS_DIR) is None
+    assert exchange_report_findings_fingerprint(config.REPORTS_DIR) is None
     digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in t.iterdir()}
     assert cli.main(["check-reports", str(t), "--data", str(data)]) == 0
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in t.iterdir()} == digest
@@ -315,6 +325,8 @@ def test_check_reports_writes_apart_and_never_into_the_folder(tmp_path, data, no
     assert list(findings.columns) == ["rule_id", "severity", "subject_type", "subject_id", "exchange_id",
                                       "home_city", "period", "message", "value", "limit"]
     assert len(findings) == 2 * len(REQUIRED) and set(findings["rule_id"]) == {"section_empty"}
+    assert exchange_report_findings_fingerprint(config.REPORTS_DIR) == \
+        hashlib.sha256((out / "findings.csv").read_bytes()).hexdigest()[:16]
     # an unfilled template has no content of its own: nothing is suggested
     updates = pd.read_csv(out / "report_updates.csv", dtype="str", keep_default_na=False)
     assert list(updates["update_needed"]) == ["no", "no"] and set(updates["report_pages_suggested"]) == {""}

@@ -126,6 +126,10 @@ def section_content(section: Section, texts: list[str], vocabs) -> str:
     return without_template_text(" ".join(parts), texts)
 
 
+def _block_text(b: Block) -> str:
+    return " ".join(c for r in b.rows for c in r) if b.kind == "table" else b.text
+
+
 def _longest_in_order(positions: list[int]) -> set[int]:
     """Indexes (into ``positions``) of a longest increasing run: the sections that are in order."""
     n = len(positions)
@@ -200,7 +204,6 @@ def _structure_findings(found: _Findings, name: str, ex: dict | None, doc: Repor
         if not has_words(content) and structure.sections[pos].required:
             found.add("section_empty", name, f"required section '{s.heading}' is empty", ex,
                       value=s.heading, limit="required")
-    # Text under an extra heading is part of the section before it; anything else is the writer's too.
     return contents
 
 
@@ -265,7 +268,7 @@ def check_reports(report_dir: Path, ds) -> CheckResult:
         ex = None
         if not ids:
             found.add("report_unmatched", name, "no exchange id found in the file name or on the first page; "
-                      "put the exchange id in the file name", None)
+                      "put the exchange id in the file name (its best practices are drafted once it is matched)", None)
         elif len(ids) > 1:
             found.add("report_ambiguous", name, f"names {len(ids)} exchanges ({', '.join(ids)}); "
                       "one report per exchange", None, value=", ".join(ids))
@@ -280,6 +283,8 @@ def check_reports(report_dir: Path, ds) -> CheckResult:
         _, sections, _ = split_sections(doc, structure)
         contents = _structure_findings(found, name, ex, doc, sections, structure, texts, vocabs)
         content = " ".join(c for c in contents if c)
+        if not sections:   # no structure at all: the whole text is the writer's
+            content = without_template_text(" ".join(_block_text(b) for b in doc.blocks), texts)
         words = len(content.split())
 
         # Pages: real for a PDF, laid out by LibreOffice for Word when it is there, else estimated.

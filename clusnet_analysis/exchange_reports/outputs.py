@@ -68,13 +68,23 @@ def write_outputs(result, out_dir: Path, ds) -> list[Path]:
     return written
 
 
-def load_exchange_report_findings(reports_dir: str | Path | None = None) -> pd.DataFrame | None:
-    """The findings of the last ``clusnet check-reports`` (reports folder: default ``config.REPORTS_DIR``),
-    or None when the reports were never checked."""
+def exchange_report_findings_fingerprint(reports_dir: str | Path | None = None) -> str | None:
+    """sha256 of the last check's findings file (for an input fingerprint), or None when there is none."""
+    path = _findings_path(reports_dir)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else None
+
+
+def _findings_path(reports_dir: str | Path | None) -> Path:
     folder = output_dir(reports_dir)
     if reports_dir is not None and Path(reports_dir).name == FOLDER:   # given the folder itself
         folder = Path(reports_dir)
-    path = folder / FINDINGS_FILE
+    return folder / FINDINGS_FILE
+
+
+def load_exchange_report_findings(reports_dir: str | Path | None = None) -> pd.DataFrame | None:
+    """The findings of the last ``clusnet check-reports`` (reports folder: default ``config.REPORTS_DIR``),
+    or None when the reports were never checked."""
+    path = _findings_path(reports_dir)
     if not path.is_file():
         return None
     return pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""])

@@ -83,12 +83,14 @@ def _read_docx(path: Path) -> ReportDocument:
         raise UnreadableReport("not a Word document (.docx): the file is damaged or of another kind")
     try:
         doc = Document(str(path))
+        # Style names by id, read once (python-docx's Paragraph.style looks each one up: slow).
+        names = {s.style_id: s.name for s in doc.styles}
         blocks = []
         for item in doc.iter_inner_content():
             if isinstance(item, Table):
                 blocks.append(Block("table", rows=_table_rows(item)))
                 continue
-            style = item.style.name if item.style is not None else ""
+            style = names.get(item._p.style, "") if item._p.style else ""
             text = item.text.strip()
             m = re.fullmatch(r"Heading (\d)", style or "")
             if m and text:

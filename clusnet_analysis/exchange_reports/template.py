@@ -157,9 +157,13 @@ def _practice_table(doc, number: int, vocabs: tuple[Vocabulary, ...]):
             cells[0].add_paragraph(v.field.guidance, style=GUIDANCE_STYLE)
         cells[2].text = v.describe()
         cells[2].paragraphs[0].runs[0].font.size = Pt(9)
-    _widths(table, (3.6, 6.6, 5.0))
-    for row in table.rows:   # a field's row is never cut across two pages
+    _widths(table, (3.9, 6.3, 5.0))
+    for i, row in enumerate(table.rows):   # a practice's table is kept on one page when it fits
         row._tr.get_or_add_trPr().append(_element("w:cantSplit"))
+        if i < len(table.rows) - 1:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
     return table
 
 
