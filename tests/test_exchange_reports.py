@@ -168,11 +168,11 @@ def test_drafted_practices_equal_what_was_filled_in(tmp_path, data, no_libreoffi
     assert drafted == [
         {"practice_id": "X1-BP1", "exchange_id": "X1", "title": PRACTICES[0]["title"],
          "description": PRACTICES[0]["description"], "theme": "firm_to_firm", "phase": "initiation",
-         "transferability": "4"},
+         "transferability": "4", "cluster_id": ""},
         # written as labels ("Policy gap", "Establishment"): drafted as the programme's values
         {"practice_id": "X1-BP2", "exchange_id": "X1", "title": PRACTICES[1]["title"],
          "description": PRACTICES[1]["description"], "theme": "policy", "phase": "establishment",
-         "transferability": "3"}]
+         "transferability": "3", "cluster_id": ""}]
     assert list(result.practices["source"]) == ["exchange_report_X1.docx, table 1", "exchange_report_X1.docx, table 2"]
 
 
@@ -207,6 +207,20 @@ def test_a_ten_page_report_gives_a_length_finding(tmp_path, data, no_libreoffice
     assert int(f["value"]) >= 10 and f["limit"] == "8"
     assert "estimated from" in f["message"] and "words" in f["message"]
     assert result.updates["pages_counted_by"].iat[0].startswith("estimated from")
+
+
+@pytest.mark.parametrize("words, expected", [(4000, []), (4001, [("report_too_long", "X1")])])
+def test_eight_pages_are_allowed_and_nine_are_not(tmp_path, data, no_libreoffice, words, expected):
+    import re
+
+    md = tmp_path / "in" / "X1.md"
+    md.parent.mkdir()
+    text = "\n\n".join(f"# {h}\n\n{ENGLISH[h]}" for h in HEADINGS)
+    text += "\n\n" + "word " * (words - len(re.findall(r"\w+", text)))   # 500 words a page: 4,000 = 8 pages
+    md.write_text(text, encoding="utf-8")
+    result = check(md.parent, data)
+    assert rules(result) == expected
+    assert result.files["pages"].iat[0] == (8 if words == 4000 else 9)
 
 
 def test_page_estimate_limits():
@@ -328,7 +342,8 @@ def test_check_reports_writes_apart_and_never_into_the_folder(tmp_path, data, no
     assert exchange_report_findings_fingerprint(config.REPORTS_DIR) == \
         hashlib.sha256((out / "findings.csv").read_bytes()).hexdigest()[:16]
     # an unfilled template has no content of its own: nothing is suggested
-    updates = pd.read_csv(out / "report_updates.csv", dtype="str", keep_default_na=False)
+    updates = pd.read_csv(out / "report_updates.csv", dtype="str", keep_default_na=False, encoding="utf-8-sig")
+    assert (out / "findings.csv").read_bytes().startswith(b"\xef\xbb\xbfrule_id,")  # Excel reads UTF-8
     assert list(updates["update_needed"]) == ["no", "no"] and set(updates["report_pages_suggested"]) == {""}
     # a folder that would receive the outputs is refused
     capsys.readouterr()
@@ -353,7 +368,10 @@ def test_done_when_unfilled_templates_flag_only_empty_sections_and_filled_ones_n
         fill_report(p, filled / p.name)
     assert cli.main(["check-reports", str(filled)]) == 0
     assert load_exchange_report_findings(config.REPORTS_DIR).empty
-    drafted = pd.read_csv(config.REPORTS_DIR / "exchange_reports" / "practices_draft.csv", dtype="str")
+    drafted = pd.read_csv(config.REPORTS_DIR / "exchange_reports" / "practices_draft.csv", dtype="str",
+                          encoding="utf-8-sig")
+    assert list(drafted.columns) == ["practice_id", "exchange_id", "title", "description", "theme", "phase",
+                                     "transferability", "cluster_id", "source"]
     assert len(drafted) == 2 * n
 
 
@@ -387,3 +405,10 @@ def test_a_long_word_report_laid_out_by_libreoffice_is_too_long(tmp_path, data):
     assert rules(result) == [("report_too_long", "X1")]
     assert int(result.findings["value"].iat[0]) >= 10
     assert "(LibreOffice layout)" in result.findings["message"].iat[0]
+
+
+def test_practice_fields_can_fill_exactly_the_practices_columns():
+    from clusnet_analysis.ingest.schemas import Practices
+    from clusnet_analysis.rules.report_structure import PRACTICE_COLUMNS
+
+    assert ["practice_id", "exchange_id", *PRACTICE_COLUMNS] == list(Practices.to_schema().columns)

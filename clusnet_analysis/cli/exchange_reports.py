@@ -50,8 +50,11 @@ def cmd_check_reports(args) -> int:
     print(f"clusnet check-reports: {report_dir}  (exchanges from {data_dir}; structure from "
           f"{Path(ds.programme.source_file).name})")
     if len(result.files):
-        print(_format_table(result.files, ["report_file", "exchange_id", "pages", "pages_counted_by", "language",
-                                           "practices_drafted", "findings"]))
+        shown = result.files.rename(columns={"report_file": "report", "exchange_id": "exchange",
+                                             "pages_counted_by": "pages counted by",
+                                             "practices_drafted": "practices drafted"})
+        print(_format_table(shown, ["report", "exchange", "pages", "pages counted by", "language",
+                                    "practices drafted", "findings"]))
     for row in result.findings[result.findings["rule_id"] == "report_unreadable"].itertuples():
         print(f"  cannot read {row.subject_id}: {row.message}")
     counts = result.findings["rule_id"].value_counts()
@@ -63,8 +66,7 @@ def cmd_check_reports(args) -> int:
     print(f"Practices drafted for review: {len(result.practices)}; exchanges whose report pages or language "
           f"could be updated: {needed}")
     written = write_outputs(result, out, ds)
-    print(f"Wrote {len(written)} file(s) to {out}/ (findings.csv, practices_draft.csv, report_updates.csv, "
-          "reports.csv, summary.json)")
+    print(f"Wrote {len(written)} file(s) to {out}/ ({', '.join(p.name for p in written)})")
     return EXIT_OK
 
 

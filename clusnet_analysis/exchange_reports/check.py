@@ -19,7 +19,7 @@ from clusnet_analysis.exchange_reports.common import (ENTRY_HEADER, PRACTICE_CAP
                                                       vocabularies, without_template_text)
 from clusnet_analysis.exchange_reports.read import FORMATS, Block, ReportDocument, UnreadableReport, read_report
 from clusnet_analysis.rules.checks import FINDING_COLUMNS, Rule
-from clusnet_analysis.rules.report_structure import ReportStructure
+from clusnet_analysis.rules.report_structure import PRACTICE_COLUMNS, ReportStructure
 
 SUBJECT = "report file"
 RULES: tuple[Rule, ...] = (
@@ -216,7 +216,8 @@ def _draft_practices(found: _Findings, name: str, ex: dict | None, sections: lis
         if not any(has_words(v) for v in entries.values()):
             continue   # an unused table
         ex_id = (ex or {}).get("exchange_id", "")
-        row = {"practice_id": f"{ex_id}-BP{len(rows) + 1}" if ex_id else "", "exchange_id": ex_id}
+        row = {"practice_id": f"{ex_id}-BP{len(rows) + 1}" if ex_id else "", "exchange_id": ex_id,
+               **{c: "" for c in PRACTICE_COLUMNS}}
         for v in vocabs:
             text = entries.get(v.field.column, "")
             if not has_words(text):
@@ -316,7 +317,7 @@ def check_reports(report_dir: Path, ds) -> CheckResult:
                          "words_of_content": words, "sections_found": len(sections),
                          "practices_drafted": len(drafted) if ex is not None else 0,
                          "findings": len(found.rows) - before})
-    columns = ["practice_id", "exchange_id"] + [v.field.column for v in vocabs] + ["source"]
+    columns = ["practice_id", "exchange_id", *PRACTICE_COLUMNS, "source"]   # practices.csv's columns, in order
     return CheckResult(findings=found.frame(), practices=pd.DataFrame(practices, columns=columns),
                        updates=pd.DataFrame(updates, columns=UPDATE_COLUMNS),
                        files=pd.DataFrame(overview, columns=FILE_COLUMNS), report_dir=report_dir)

@@ -8,6 +8,8 @@
   (suggestions, not findings);
 - ``reports.csv``: one row per file read;
 - ``summary.json``: the folder checked, the fingerprint of its files, counts.
+
+The CSV files are UTF-8 with a byte-order mark, so Excel opens them with accents intact.
 """
 from __future__ import annotations
 
@@ -47,7 +49,8 @@ def write_outputs(result, out_dir: Path, ds) -> list[Path]:
         written.append(out_dir / name)
 
     def csv(df: pd.DataFrame) -> bytes:
-        return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        # With a byte-order mark, so Excel shows accented titles and names of places as written.
+        return df.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
     write(FINDINGS_FILE, csv(result.findings))
     write("findings_by_rule.csv", csv(summarise(result.findings)))
@@ -87,4 +90,4 @@ def load_exchange_report_findings(reports_dir: str | Path | None = None) -> pd.D
     path = _findings_path(reports_dir)
     if not path.is_file():
         return None
-    return pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""])
+    return pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""], encoding="utf-8-sig")
