@@ -290,7 +290,15 @@ def test_reports_are_matched_by_file_name_or_first_page(tmp_path, data, no_libre
         ("report_ambiguous", "X1 and X2.docx"), ("report_duplicate", "X2_second.docx"),
         ("report_unmatched", "notes.md")]
     assert dict(zip(result.files["report_file"], result.files["exchange_id"]))["visit of lyon.docx"] == "X1"
-    assert list(result.updates["exchange_id"]) == ["X2", "X1"] or sorted(result.updates["exchange_id"]) == ["X1", "X2"]
+    # one suggestion per exchange (from its first report); practice ids stay unique across a duplicate
+    assert sorted(zip(result.updates["exchange_id"], result.updates["report_file"])) == [
+        ("X1", "visit of lyon.docx"), ("X2", "X2_final.docx")]
+    assert sorted(zip(result.practices["practice_id"], result.practices["source"])) == [
+        ("X1-BP1", "visit of lyon.docx, table 1"), ("X1-BP2", "visit of lyon.docx, table 2"),
+        ("X2-BP1", "X2_final.docx, table 1"), ("X2-BP2", "X2_final.docx, table 2"),
+        ("X2-BP3", "X2_second.docx, table 1"), ("X2-BP4", "X2_second.docx, table 2")]
+    assert dict(zip(result.files["report_file"], result.files["findings"]))["notes.md"] == \
+        2 + len(REQUIRED)   # unmatched, its heading "Notes" is extra, every required section is missing
 
 
 def test_corrupt_and_password_protected_files_get_one_clear_line(tmp_path, data, no_libreoffice, capsys):
@@ -390,7 +398,7 @@ def test_a_pdf_made_by_libreoffice_is_read_and_word_pages_are_laid_out(tmp_path,
     assert result.findings.empty, result.findings.to_dict("records")
     row = result.files.iloc[0]
     assert (row["format"], row["exchange_id"], row["pages"], row["pages_counted_by"], row["language"]) == \
-        ("pdf", "X1", real, "PDF pages", "en")
+        ("pdf", "X1", real, "PDF", "en")
     assert row["sections_found"] == len(HEADINGS)
     # the Word file itself: its pages are LibreOffice's layout, the same as the PDF's
     word = check(filled.parent, data)

@@ -208,7 +208,7 @@ def _structure_findings(found: _Findings, name: str, ex: dict | None, doc: Repor
 
 
 def _draft_practices(found: _Findings, name: str, ex: dict | None, sections: list[Section],
-                     vocabs: tuple[Vocabulary, ...]) -> list[dict]:
+                     vocabs: tuple[Vocabulary, ...], numbered: dict[str, int]) -> list[dict]:
     rows = []
     tables = [b.rows for s in sections for b in s.blocks if b.kind == "table" and is_practice_table(b.rows, vocabs)]
     for number, table in enumerate(tables, 1):
@@ -216,7 +216,8 @@ def _draft_practices(found: _Findings, name: str, ex: dict | None, sections: lis
         if not any(has_words(v) for v in entries.values()):
             continue   # an unused table
         ex_id = (ex or {}).get("exchange_id", "")
-        row = {"practice_id": f"{ex_id}-BP{len(rows) + 1}" if ex_id else "", "exchange_id": ex_id,
+        numbered[ex_id] = numbered.get(ex_id, 0) + 1
+        row = {"practice_id": f"{ex_id}-BP{numbered[ex_id]}" if ex_id else "", "exchange_id": ex_id,
                **{c: "" for c in PRACTICE_COLUMNS}}
         for v in vocabs:
             text = entries.get(v.field.column, "")
@@ -254,8 +255,10 @@ def check_reports(report_dir: Path, ds) -> CheckResult:
     have_soffice = soffice_path() is not None
     practices, updates, overview = [], [], []
     first_file: dict[str, str] = {}
+    numbered: dict[str, int] = {}     # practices drafted per exchange so far (ids stay unique)
     for path in files:
         name = path.relative_to(report_dir).as_posix()
+        before = len(found.rows)
         if path.suffix.lower() not in FORMATS:
             found.add("report_not_read", name, f"not read: only {', '.join(FORMATS)} reports are checked",
                       value=path.suffix or "(no extension)")
@@ -265,7 +268,7 @@ def check_reports(report_dir: Path, ds) -> CheckResult:
         except UnreadableReport as exc:
             found.add("report_unreadable", name, str(exc), value=path.suffix.lower())
             continue
-        ids = ids_in(path.name, exchanges) or ids_in(doc.first_page, exchanges)
+        ids = ids_in(name, exchanges) or ids_in(doc.first_page, exchanges)
         ex = None
         if not ids:
             found.add("report_unmatched", name, "no exchange id found in the file name or on the first page; "
@@ -280,17 +283,16 @@ def check_reports(report_dir: Path, ds) -> CheckResult:
                           f"({first_file[ids[0]]})", ex, value=first_file[ids[0]])
             else:
                 first_file[ids[0]] = name
-        before = len(found.rows)
         _, sections, _ = split_sections(doc, structure)
         contents = _structure_findings(found, name, ex, doc, sections, structure, texts, vocabs)
         content = " ".join(c for c in contents if c)
-        if not sections:   # no structure at all: the whole text is the writer's
+        if not contents:   # none of the structure's sections: the whole text is the writer's
             content = without_template_text(" ".join(_block_text(b) for b in doc.blocks), texts)
         words = len(content.split())
 
         # Pages: real for a PDF, laid out by LibreOffice for Word when it is there, else estimated.
         if doc.pages is not None:
-            pages, how = doc.pages, "PDF pages"
+            pages, how = doc.pages, "PDF"
         elif path in office_pages:
             pages, how = office_pages[path], "LibreOffice layout"
         else:
@@ -300,14 +302,14 @@ def check_reports(report_dir: Path, ds) -> CheckResult:
         language = detect_language(content) if words else None
         if words:   # content checks only on content
             if structure.max_pages and pages > structure.max_pages:
-                about = "" if how in ("PDF pages", "LibreOffice layout") else "about "
+                about = "" if how in ("PDF", "LibreOffice layout") else "about "
                 found.add("report_too_long", name, f"report has {about}{pages} pages ({how}); the limit is "
                           f"{structure.max_pages}", ex, value=pages, limit=structure.max_pages)
             if structure.language and language != structure.language:
                 found.add("report_language", name, f"report is written in '{language}' (detected from its "
                           f"{words:,} words of content); reports must be in '{structure.language}'",
                           ex, value=language, limit=structure.language)
-        drafted = _draft_practices(found, name, ex, sections, vocabs)
+        drafted = _draft_practices(found, name, ex, sections, vocabs, numbered)
         if ex is not None:
             practices += drafted
         if ex is not None and first_file.get(ex["exchange_id"]) == name:
