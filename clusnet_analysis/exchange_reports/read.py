@@ -123,12 +123,16 @@ def _table_rows(table) -> list[list[str]]:
 # --------------------------------------------------------------------------- PDF
 def _read_pdf(path: Path, headings: tuple[str, ...]) -> ReportDocument:
     from pypdf import PdfReader
+    from pypdf.errors import DependencyError
 
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")   # a PDF locked only against editing opens without a password
+            except DependencyError as exc:    # AES needs the optional cryptography package
+                raise UnreadableReport("encrypted PDF (AES) that this installation cannot open: ask for a copy "
+                                       "without protection, or install pypdf's crypto extra") from exc
             except Exception as exc:
                 raise UnreadableReport("password-protected (encrypted PDF): ask for a copy without a password") from exc
             if not opened:

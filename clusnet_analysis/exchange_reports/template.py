@@ -50,7 +50,11 @@ def _date(value) -> str:
 def exchange_facts(row: dict, city_names: dict[str, str], programme) -> list[tuple[str, str]]:
     """The facts a template is pre-filled with, as (label, value) rows."""
     def city(code):
+        if code is None or pd.isna(code):
+            return "not recorded"
         return f"{city_names[code]} ({code})" if code in city_names else str(code)
+
+    officer = row.get("officer_pseudonym")
 
     period = row.get("period")
     period_text = "none (outside the reporting periods)"
@@ -65,7 +69,7 @@ def exchange_facts(row: dict, city_names: dict[str, str], programme) -> list[tup
         visit += f" ({int(days)} day{'s' if int(days) != 1 else ''})"
     return [
         ("Exchange", str(row["exchange_id"])),
-        ("Officer", str(row["officer_pseudonym"])),
+        ("Officer", "not recorded" if officer is None or pd.isna(officer) else str(officer)),
         ("Home city", city(row["home_city"])),
         ("Host city", city(row["host_city"])),
         ("Visit", visit),
