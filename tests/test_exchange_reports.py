@@ -406,6 +406,18 @@ def test_a_pdf_made_by_libreoffice_is_read_and_word_pages_are_laid_out(tmp_path,
 
 
 @LIBREOFFICE
+def test_an_unfilled_template_as_pdf_has_only_empty_sections(tmp_path, data):
+    t = templates(data, tmp_path / "t", "X1")
+    pdf = pages.convert_to_pdf([t / template_name("X1")], tmp_path / "pdf")[t / template_name("X1")]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(pdf, folder / "X1.pdf")
+    result = check(folder, data)
+    assert rules(result) == [("section_empty", "X1")] * len(REQUIRED)
+    assert result.files["words_of_content"].iat[0] == 0
+
+
+@LIBREOFFICE
 def test_a_long_word_report_laid_out_by_libreoffice_is_too_long(tmp_path, data):
     t = templates(data, tmp_path / "t", "X1")
     fill_report(t / template_name("X1"), tmp_path / "in" / "X1.docx", extra_paragraphs=120)

@@ -9,6 +9,7 @@ Content checks (language, length) are skipped when a report has no content of it
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,7 +289,7 @@ def check_reports(report_dir: Path, ds) -> CheckResult:
         content = " ".join(c for c in contents if c)
         if not contents:   # none of the structure's sections: the whole text is the writer's
             content = without_template_text(" ".join(_block_text(b) for b in doc.blocks), texts)
-        words = len(content.split())
+        words = len(re.findall(r"\w+", content))   # a leftover "*" of a template label is no word
 
         # Pages: real for a PDF, laid out by LibreOffice for Word when it is there, else estimated.
         if doc.pages is not None:

@@ -89,10 +89,15 @@ def heading_key(text: str) -> str:
 
 def without_template_text(content: str, texts: list[str]) -> str:
     """The writer's own words in a section: the content less every template text (spacing ignored)."""
-    flat = " ".join(content.split())
+    flat = _joined(content)
     for t in texts:
-        flat = flat.replace(" ".join(t.split()), " ")
+        flat = flat.replace(_joined(t), " ")
     return " ".join(flat.split())
+
+
+def _joined(text: str) -> str:
+    """Spacing made single, and a word cut at a hyphen by a PDF's line end ("Cluster- to") joined again."""
+    return re.sub(r"-\s+", "-", " ".join(text.split()))
 
 
 def has_words(text: str) -> bool:
