@@ -212,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     from clusnet_analysis.cli import collect   # workbook, collect, validate --workbooks
 
     collect.add_commands(sub)
+    from clusnet_analysis.cli import exchange_reports
+    exchange_reports.add_commands(sub)
     return parser
 
 

@@ -25,6 +25,7 @@ from clusnet_analysis.rules.programme_schema import ProgrammeError, read_toml
 from clusnet_analysis.rules.budget_options import (  # noqa: F401  (re-exported)
     ALWAYS_INELIGIBLE_RULES, NEVER_INELIGIBLE_RULES, _budget_options, city_allocations,
     ineligible_rules, programme_budget)
+from clusnet_analysis.rules.report_structure import ReportStructure, parse_report_structure
 
 __all__ = ["ProgrammeError", "Period", "Programme", "load_programme", "programme_file_for", "programme_for",
            "ClusterModel", "Phase", "Criterion", "load_cluster_model", "NO_CLUSTER_MODEL", "OPTIONAL_TABLES",
@@ -87,6 +88,7 @@ class Programme:
     allocation_eur: dict[str, float] = field(default_factory=dict)   # [budget.allocation_eur], as written
     conversion_month: str = "start_date"           # [budget] conversion_month
     extra_ineligible_rules: tuple[str, ...] = ()   # [eligibility] extra_ineligible_rules
+    report_structure: ReportStructure | None = None
 
     @property
     def period_ids(self) -> tuple[str, ...]:
@@ -231,6 +233,7 @@ def programme_from_data(d: dict, source: Path) -> Programme:
         source_file=source, tables=tables, cluster_model_file=_cluster_model_file(prog, source, tables),
         switched_off=frozenset(off), raw=d,
         **_budget_options(d, source),
+        report_structure=parse_report_structure(d, source),
     )
 
 
