@@ -138,7 +138,7 @@ BAD_KEYS = [
      "periods.lable", r"unknown key \(in \[\[periods\]\] number 2, id S4\); did you mean `periods.label`\?"),
     ("typo in the visit range", [("days = 5 ", "days = { min = 1, maxi = 4 } ")], "visit.days.maxi",
      r"unknown key; did you mean `visit.days.max`\?"),
-    ("unknown key with nothing close", [("[reports]", '[reports]\ncolour = "blue"')], "reports.colour",
+    ("unknown key with nothing close", [("[reports]\n", '[reports]\ncolour = "blue"\n')], "reports.colour",
      r"unknown key; known keys here: max_pages, language, agenda_before_visit, report_required$"),
     # the cap
     ("negative cap", [("cap_eur = 1550", "cap_eur = -5")], "budget.cap_eur",
@@ -283,11 +283,10 @@ def test_the_budget_eligibility_and_report_structure_keys_are_known(tmp_path):
     """Keys other work reads: accepted by the strict key check (their values are checked there)."""
     text = CLUSNET_TOML.replace("cap_eur = 1550", 'cap_eur = 1550\nprogramme_budget_eur = 46500\n'
                                 'conversion_month = "start_date"')
-    text += ('\n[budget.allocation_eur]\nLYO = 4650\nBCN = 4650\n\n[eligibility]\nextra_ineligible_rules = []\n\n'
-             '[report_structure]\nsections = ["summary"]\n[report_structure.summary]\nheading = "Summary"\n')
+    text += '\n[budget.allocation_eur]\nLYO = 4650\nBCN = 4650\n\n[eligibility]\nextra_ineligible_rules = []\n'
     p = load_programme(_write(tmp_path, text))
     assert p.raw["budget"]["allocation_eur"] == {"LYO": 4650, "BCN": 4650}
-    assert p.raw["report_structure"]["summary"] == {"heading": "Summary"}
+    assert p.report_structure is not None and p.report_structure.sections   # the bundled [report_structure]
 
 
 def test_every_known_key_is_in_the_design():
