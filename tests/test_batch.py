@@ -351,7 +351,7 @@ def test_kernel_is_the_runner_interpreter_and_cwd_is_the_notebooks_folder(built)
 def test_html_report_has_no_code_a_title_no_cdn_and_escaped_text(built):
     reports = built["project"]["reports"]
     page = (reports / "S3" / "01_overview.html").read_text(encoding="utf-8")
-    assert "<title>Exchanges &lt;overview&gt;</title>" in page
+    assert "<title>Exchanges &lt;overview&gt; – S3 – Exchange programme reports</title>" in page
     assert "json.dump" not in page and "raise ValueError" not in page  # no code input
     assert "What the reader sees." in page  # prose stays
     assert "&lt;b&gt;exchanges&lt;/b&gt; 2" in page  # printed text escaped, not HTML
@@ -391,7 +391,8 @@ def test_manifest_lists_every_output_with_its_hash(built):
     assert '<a href="01_overview.html">Exchanges &lt;overview&gt;</a>' in index
     assert "SYNTHETIC SAMPLE DATA" in index
     top = (project["reports"] / "index.html").read_text(encoding="utf-8")
-    assert re.findall(r'href="([^"]+)"', top) == ["S3/index.html", "S4/index.html"]
+    assert re.findall(r'href="([^"]+)"', top) == ["figures/index.html", "validation/index.html", "S3/index.html",
+                                                     "S4/index.html"]
 
 
 @pytest.mark.slow

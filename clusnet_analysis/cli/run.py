@@ -145,9 +145,12 @@ def cmd_figures(args) -> int:
     out = figures_dir(args.period, _reports_root())
     written = build_figures(view, out, site=site_for(ds.programme))
     print(f"Wrote {len(written)} figure files to {out}/ (PNG 200 dpi and SVG, alt texts, index.html, manifest.json)")
-    if args.period == "final":
+    workbook = _reports_root() / "final" / "tables.xlsx"
+    if args.period == "final" and not workbook.is_file():
+        # the final synthesis writes the same tables (and lists them in its manifest) when it runs
         workbook = build_tables(view, _reports_root() / "final")
-        print(f"Wrote the report's tables to {workbook} (one sheet per table) and {workbook.parent / 'tables'}/")
+    if args.period == "final":
+        print(f"The report's tables: {workbook} (one sheet per table) and {workbook.parent / 'tables'}/")
     return EXIT_OK
 
 
