@@ -363,7 +363,7 @@ def test_html_report_has_no_code_a_title_no_cdn_and_escaped_text(built):
         assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", text), html_file
         assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", text), html_file
     fallback = (reports / "S4" / "02_budget.html").read_text(encoding="utf-8")
-    assert "<title>S4 – 02_budget</title>" in fallback
+    assert "<title>S4 – 02_budget – S4 – Exchange programme reports</title>" in fallback
     assert "budget for S4" in fallback
 
 

@@ -63,9 +63,9 @@ class ReportStructure:
 
 
 def _error(source: Path, key: str, problem: str):
-    from clusnet_analysis.rules.programme import ProgrammeError
+    from clusnet_analysis.rules.programme_schema import ProgrammeError, _printable
 
-    return ProgrammeError(f"{source}: `{key}`: {problem}")
+    return ProgrammeError(f"{source}: `{_printable(key)}`: {_printable(problem)}")
 
 
 def _refuse_unknown(table: dict, known: set[str], where: str, source: Path) -> None:
@@ -128,7 +128,10 @@ def parse_report_structure(d: dict, source: Path) -> ReportStructure | None:
     if isinstance(tables, bool) or not isinstance(tables, int) or tables < 0:
         raise _error(source, f"{top}.practices.tables", f"{tables!r} is not a whole number of 0 or more")
     fields = []
-    for i, f in enumerate(practices.get("fields", []), 1):
+    raw_fields = practices.get("fields", [])
+    if not isinstance(raw_fields, list):
+        raise _error(source, f"{top}.practices.fields", "must be a list of [[report_structure.practices.fields]] tables")
+    for i, f in enumerate(raw_fields, 1):
         where = f"{top}.practices.fields[{i}]"
         if not isinstance(f, dict):
             raise _error(source, where, "must be a table with column, label, guidance, values")
