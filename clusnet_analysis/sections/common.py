@@ -5,13 +5,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from clusnet_analysis.analysis.periods import counted  # noqa: F401  (the one definition, used by the sections)
 from clusnet_analysis.sections.base import KeyNumber
 from clusnet_analysis.sections.view import PeriodView
-
-
-def counted(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows that count (drafts stay out of every total)."""
-    return df.loc[df["counted"].eq(True).fillna(False).astype(bool)] if "counted" in df.columns else df
 
 
 def per_scope(view: PeriodView, df: pd.DataFrame, fn: Callable[[pd.DataFrame], object],
