@@ -229,8 +229,8 @@ def figure_caption(view: PeriodView) -> str:
             + (" · CONTAINS PERSONAL DATA" if ds.show_names else ""))
 
 
-def figure_png(spec: FigureSpec, view: PeriodView) -> bytes:
-    """The figure as the PNG bytes that ``clusnet figures`` writes for it."""
+def render_figure(spec: FigureSpec, view: PeriodView, formats: tuple[str, ...] = ("png",)) -> list[bytes]:
+    """The figure with its provenance caption, as bytes per format; ``clusnet figures`` writes these."""
     import matplotlib.pyplot as plt
 
     from clusnet_analysis.plots.style import add_caption, render
@@ -238,9 +238,14 @@ def figure_png(spec: FigureSpec, view: PeriodView) -> bytes:
     fig = spec.build()
     try:
         add_caption(fig, figure_caption(view))
-        return render(fig, "png")
+        return [render(fig, fmt) for fmt in formats]
     finally:
         plt.close(fig)
+
+
+def figure_png(spec: FigureSpec, view: PeriodView) -> bytes:
+    """The figure as the PNG bytes that ``clusnet figures`` writes for it."""
+    return render_figure(spec, view)[0]
 
 
 def show_figure(spec: FigureSpec, view: PeriodView) -> None:

@@ -24,6 +24,7 @@ def figures_dir(period: str, reports_dir: Path | None = None) -> Path:
 
 def build_figures(view, out_dir: str | Path | None = None, *, on_progress=None, site=None) -> list[Path]:
     """Write every figure of the view's sections (see :func:`clusnet_analysis.sections.start`)."""
+    from clusnet_analysis.publish.display import render_figure
     from clusnet_analysis.publish.provenance import folder_outputs
     from clusnet_analysis.sections import areas_for, build
 
@@ -35,7 +36,7 @@ def build_figures(view, out_dir: str | Path | None = None, *, on_progress=None, 
         for spec in build(view, area).figures:
             png = out_dir / f"{spec.id}.png"
             svg = out_dir / f"{spec.id}.svg"
-            fig_png, fig_svg = _render_both(spec, view)
+            fig_png, fig_svg = render_figure(spec, view, ("png", "svg"))
             write_if_changed(png, fig_png)
             write_if_changed(svg, fig_svg)
             write_if_changed(out_dir / f"{spec.id}.txt", f"{spec.title}\n\nAlt text: {spec.alt}\n")
@@ -53,20 +54,6 @@ def build_figures(view, out_dir: str | Path | None = None, *, on_progress=None, 
     }
     write_if_changed(out_dir / "manifest.json", json_text(manifest))
     return written
-
-
-def _render_both(spec, view) -> tuple[bytes, bytes]:
-    import matplotlib.pyplot as plt
-
-    from clusnet_analysis.publish.display import figure_caption
-    from clusnet_analysis.plots.style import add_caption, render
-
-    fig = spec.build()
-    try:
-        add_caption(fig, figure_caption(view))
-        return render(fig, "png"), render(fig, "svg")
-    finally:
-        plt.close(fig)
 
 
 def build_tables(view, out_dir: str | Path) -> Path:
