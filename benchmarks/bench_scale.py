@@ -10,7 +10,8 @@ The end-to-end ``clusnet run`` time is measured by ``bench_batch.py``.
 Usage: python benchmarks/bench_scale.py [--scales 100 1000] [--repeat 5] [--data-dir DIR]
 
 Each area is run ``--repeat`` times; the report gives the median and the spread
-(min-max). The machine may be shared: say so when quoting the numbers.
+(min-max) of the wall-clock time, and the median CPU time of this process (less
+sensitive to other work on a shared machine). Say so when quoting the numbers.
 """
 from __future__ import annotations
 
@@ -119,18 +120,20 @@ def measure(scale: int, repeat: int, base: Path) -> dict:
     result = {"scale": scale, "exchanges": len(ds.exchanges), "links": len(ds.tables["links"]),
               "practices": len(ds.tables["practices"]), "load_s": load_s, "areas": {}}
     for name, run in areas(ds):
-        times = []
+        times, cpu = [], []
         for _ in range(repeat):
             gc.collect()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 run()
             except Exception as exc:   # an area whose API moved is reported, not fatal
                 result["areas"][name] = f"failed: {type(exc).__name__}: {exc}"
                 break
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
         else:
             result["areas"][name] = times
+            result.setdefault("cpu", {})[name] = cpu
     return result
 
 
@@ -138,21 +141,25 @@ def report(results: list[dict]) -> None:
     print(f"\nMachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
           "(shared machine: times are measured under load).")
     names = list(dict.fromkeys(n for r in results for n in r["areas"]))
-    header = f"{'area':28}" + "".join(f"  scale {r['scale']:>5} median (min-max) s" for r in results)
+    header = f"{'area':28}" + "".join(f" | scale {r['scale']:>5}: wall median (min-max) s, CPU s" for r in results)
     print(header)
     totals = {r["scale"]: 0.0 for r in results}
+    cpu_totals = {r["scale"]: 0.0 for r in results}
     for name in names:
         line = f"{name:28}"
         for r in results:
             times = r["areas"].get(name)
             if isinstance(times, list):
                 med = statistics.median(times)
+                cpu = statistics.median(r["cpu"][name])
                 totals[r["scale"]] += med
-                line += f"  {med:>13.3f} ({min(times):.3f}-{max(times):.3f})    "
+                cpu_totals[r["scale"]] += cpu
+                line += f" | {med:>20.3f} ({min(times):.3f}-{max(times):.3f}) {cpu:>7.3f}"
             else:
-                line += f"  {str(times)[:34]:>34}"
+                line += f" | {str(times)[:52]:>52}"
         print(line)
-    print(f"{'sum of medians':28}" + "".join(f"  {totals[r['scale']]:>13.3f}{'':19}" for r in results))
+    print(f"{'sum of medians':28}" + "".join(f" | {totals[r['scale']]:>20.3f}{'':15} {cpu_totals[r['scale']]:>7.3f}"
+                                             for r in results))
     for r in results:
         print(f"scale {r['scale']}: {r['exchanges']:,} exchanges, {r['practices']:,} practices, "
               f"{r['links']:,} links; load {r['load_s']:.1f} s (cached after the first run)")

@@ -54,7 +54,7 @@ def links_view(links: pd.DataFrame, clusters: pd.DataFrame, programme: Programme
     view["period"] = link_period(view["created_on"], programme)
     if exchanges_view is not None:
         draft = exchanges_view.loc[~exchanges_view["counted"].eq(True).fillna(False).astype(bool), "exchange_id"]
-        view["counted"] = ~view["exchange_id"].isin(set(draft))
+        view["counted"] = ~view["exchange_id"].isin(draft.unique())
     else:
         view["counted"] = True
     columns = ["link_id", "exchange_id", "from_cluster", "to_cluster", "kind", "created_on",
@@ -113,14 +113,16 @@ def link_graph(view: pd.DataFrame, clusters: pd.DataFrame) -> nx.MultiGraph:
     sectors = nodes["sector"].tolist() if "sector" in nodes.columns else [None] * len(ids)
     graph.add_nodes_from((c, {"name": n, "city": city, "sector": sector})
                          for c, n, city, sector in zip(ids, names, cities, sectors))
-    ends = sorted(set(edges["from_cluster"].tolist()).union(edges["to_cluster"].tolist()) - set(graph.nodes))
+    ends = sorted(set(edges["from_cluster"].unique()).union(edges["to_cluster"].unique()) - set(graph.nodes))
     graph.add_nodes_from((c, {"name": c, "city": UNKNOWN_CITY, "sector": None}) for c in ends)
-    periods = edges["period"].tolist() if "period" in edges.columns else [None] * len(edges)
+    def column(name):   # whole columns as Python objects: no per-row pandas access
+        return edges[name].to_numpy(dtype=object) if name in edges.columns else [None] * len(edges)
+
     graph.add_edges_from(
-        (u, v, key, {"kind": kind, "created_on": created, "period": period, "cross_city": cross})
+        (u, v, key, {"kind": kind, "created_on": created, "period": period, "cross_city": bool(cross)})
         for u, v, key, kind, created, period, cross in zip(
-            edges["from_cluster"].tolist(), edges["to_cluster"].tolist(), edges["link_id"].tolist(),
-            edges["kind"].tolist(), edges["created_on"].tolist(), periods, edges["edge_cross_city"].tolist())
+            column("from_cluster"), column("to_cluster"), column("link_id"), column("kind"),
+            edges["created_on"].tolist(), column("period"), column("edge_cross_city"))
     )
     graph.graph["self_links_ignored"] = self_links
     return graph
@@ -261,7 +263,7 @@ def links_per_city(graph: nx.MultiGraph, programme: Programme | None = None) -> 
         links=("link_id", "size"), cross_city_links=("cross_city", "sum"))
     per_city_nodes = nodes.groupby("city").agg(clusters=("cluster_id", "size"), linked_clusters=("linked", "sum"))
     partner = list(programme.partner_cities) if programme is not None else []
-    seen = set(nodes["city"]) | set(touching["city"])
+    seen = set(nodes["city"].unique()) | set(touching["city"].unique())
     cities = [*partner, *sorted(seen - set(partner))]
     table = (per_city_nodes.join(per_city_links, how="outer").reindex(cities).fillna(0).astype("int64"))
     table["same_city_links"] = table["links"] - table["cross_city_links"]
@@ -280,7 +282,7 @@ def cross_city_links(view: pd.DataFrame) -> pd.DataFrame:
     links = counted(view) if "counted" in view.columns else view
     links = links.loc[links["from_cluster"] != links["to_cluster"]]
     table = pd.crosstab(links["kind"], links["cross_city"]) if len(links) else pd.DataFrame()
-    kinds = [*LINK_KINDS, *sorted(set(links["kind"].dropna()) - set(LINK_KINDS))]
+    kinds = [*LINK_KINDS, *sorted(set(links["kind"].dropna().unique()) - set(LINK_KINDS))]
     table = table.reindex(index=kinds, columns=[False, True], fill_value=0).fillna(0).astype("int64")
     table.columns = ["same_city", "cross_city"]
     table["total"] = table["same_city"] + table["cross_city"]

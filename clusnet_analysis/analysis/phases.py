@@ -222,7 +222,7 @@ def phase_movement(placements: pd.DataFrame) -> pd.DataFrame:
 
 def _city_order(cities: pd.Series, programme: Programme | None) -> list[str]:
     partner = list(programme.partner_cities) if programme is not None else []
-    return [*partner, *sorted(set(cities.dropna()) - set(partner))]
+    return [*partner, *sorted(set(cities.dropna().unique()) - set(partner))]
 
 
 def phase_distribution(placements: pd.DataFrame, model: ClusterModel,

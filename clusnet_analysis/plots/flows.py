@@ -53,7 +53,8 @@ def flow_matrix_figure(flow: pd.DataFrame, title: str | None = None, max_cities:
     write_numbers = max(n_rows, n_cols) <= MAX_CELLS_WITH_NUMBERS
 
     # A Figure without pyplot: no global state, and notebooks do not show it twice.
-    fig = Figure(figsize=capped_size(2.4 + 0.55 * n_cols, 2.0 + 0.5 * n_rows), layout="constrained")
+    fig = Figure(figsize=capped_size(max(6.0, 2.4 + 0.55 * n_cols), max(4.5, 2.0 + 0.5 * n_rows)),
+                 layout="constrained")
     ax = fig.add_subplot()
     other = shown.attrs.get("other_cities", 0)
     # The "other cities" row and column sum many cities: on the colour scale they would

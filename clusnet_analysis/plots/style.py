@@ -104,7 +104,7 @@ def labels_overlap(fig, labels, gap_px: float = 0.0) -> bool:
     return False
 
 
-def fit_x_labels(fig, ax, gap_px: float = 3.0) -> None:
+def fit_x_labels(fig, ax, gap_px: float = 6.0) -> None:
     """Keep category labels on the x axis apart: level when they fit, else upright (90 degrees).
 
     Draws the figure to measure, so the choice is the same on every run. Only
