@@ -15,7 +15,9 @@ from matplotlib.text import Text
 
 from clusnet_analysis.analysis import crosscity
 from clusnet_analysis.analysis import links as lk
-from clusnet_analysis.plots.budget import budget_by_city_figure, describe_budget_by_city
+from clusnet_analysis.plots.budget import (
+    budget_by_category_figure, budget_by_city_figure, describe_budget_by_category, describe_budget_by_city,
+)
 from clusnet_analysis.plots.flows import describe_flow_matrix, flow_matrix_figure
 from clusnet_analysis.plots.network import describe_link_network, link_network_figure
 from clusnet_analysis.plots.phases import describe_phase_distribution, phase_distribution_figure
@@ -177,6 +179,19 @@ def test_budget_by_city_sums_past_sixty():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(labels) == 60 and labels[-1] == "Other cities (11)"
     within_maximum(fig)
+
+
+def test_budget_by_category_words_and_description():
+    table = pd.DataFrame({"category": ["local_transport", "meals", "total"],
+                          "mean_per_exchange_eur": [120.0, 40.0, 160.0],
+                          "reference_eur": [100.0, 50.0, 150.0], "cap_eur": [None, None, 1550.0]})
+    fig = budget_by_category_figure(table, category_labels={"meals": "Meals and drinks"})
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Local transport", "Meals and drinks", "Total"]
+    within_maximum(fig)
+    assert describe_budget_by_category(table) == (
+        "Bars of the mean cost per exchange against the programme reference for 2 cost categories and in total; "
+        "in total 160 EUR per exchange against a reference of 150 EUR (cap 1,550 EUR); above the reference: "
+        "local transport.")
 
 
 # ---------------------------------------------------------------- stacked bars

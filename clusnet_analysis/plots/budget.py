@@ -65,8 +65,8 @@ def budget_by_city_figure(city_table: pd.DataFrame, title: str | None = None) ->
         fig = Figure(figsize=capped_size(9.0, 2.2 + 0.3 * n), layout="constrained")
         tick_size = max(5.5, min(9.0, 0.72 * 72 * (fig.get_figheight() - 2.2) / max(n, 1)))
     else:
-        fig = Figure(figsize=capped_size(max(6.0, 0.75 * n + 2.0), 4.6), layout="constrained")
-        tick_size = 10.0
+        fig = Figure(figsize=capped_size(max(6.0, 0.9 * n + 2.0), 4.6), layout="constrained")
+        tick_size = 10.0 if n <= 8 else 9.0
     ax = fig.add_subplot()
     budget_eur = table["budget_eur"].astype("float64")
     bar = ax.barh if horizontal else ax.bar
@@ -96,7 +96,7 @@ def budget_by_city_figure(city_table: pd.DataFrame, title: str | None = None) ->
         ax.margins(x=0.08)          # room for the percentages
         ax.grid(axis="y", visible=False)
     else:
-        ax.set_xticks(position, labels=cities)
+        ax.set_xticks(position, labels=cities, fontsize=tick_size)
         ax.set_xlabel("Home city (pays)")
         ax.set_ylabel("EUR")
         ax.yaxis.set_major_formatter(_EUR)
@@ -163,3 +163,24 @@ def budget_by_category_figure(category_table: pd.DataFrame, title: str | None = 
     fig.legend(loc="outside upper center", ncols=3, frameon=False, fontsize=8)
     fit_x_labels(fig, ax)
     return fig
+
+
+def describe_budget_by_category(category_table: pd.DataFrame, category_labels: dict[str, str] | None = None) -> str:
+    """One sentence for the figure's alt text: mean cost per exchange against the reference, in total."""
+    table = category_table.reset_index(drop=True)
+    categories = table.loc[table["category"] != TOTAL]
+    text = (f"Bars of the mean cost per exchange against the programme reference for {len(categories)} cost "
+            "categories and in total")
+    total = table.loc[table["category"] == TOTAL]
+    if len(total):
+        row = total.iloc[0]
+        mean, reference = row.get("mean_per_exchange_eur"), row.get("reference_eur")
+        if pd.notna(mean) and pd.notna(reference):
+            text += f"; in total {mean:,.0f} EUR per exchange against a reference of {reference:,.0f} EUR"
+        if "cap_eur" in table.columns and pd.notna(row.get("cap_eur")):
+            text += f" (cap {row['cap_eur']:,.0f} EUR)"
+    labels = {TOTAL: "Total", **(category_labels or {})}
+    over = categories.loc[categories["mean_per_exchange_eur"] > categories["reference_eur"], "category"]
+    if len(over):
+        text += "; above the reference: " + ", ".join(labels.get(c, human(c)).lower() for c in over)
+    return text + "."
