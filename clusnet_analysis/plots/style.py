@@ -205,7 +205,8 @@ def other_rows(counts, max_rows: int, noun: str = "cities"):
     totals = counts.sum(axis=1).to_numpy()
     ranked = sorted(range(len(totals)), key=lambda i: -totals[i])   # stable: ties keep their order
     keep = sorted(ranked[:max_rows - 1])
-    rest = [i for i in range(len(totals)) if i not in set(keep)]
+    kept_set = set(keep)
+    rest = [i for i in range(len(totals)) if i not in kept_set]
     kept = counts.iloc[keep]
     other = counts.iloc[rest].sum(axis=0).rename(f"Other {noun} ({len(rest)})")
     table = pd.concat([kept, other.to_frame().T])
