@@ -126,6 +126,28 @@ def test_links_per_city(graph, programme):
     assert table.loc["GOT"].tolist() == [0, 0, 0, 0, 0]
 
 
+def test_city_links(graph):
+    # L1, L3 LYO-MUC; L2 LYO-LYO; L4, L5 HEL-MUC; L8 LYO-unknown: 6 links in all.
+    table = lk.city_links(graph)
+    assert table.to_dict("records") == [
+        {"city_a": "HEL", "city_b": "MUC", "links": 2, "cross_city": True},
+        {"city_a": "LYO", "city_b": "LYO", "links": 1, "cross_city": False},
+        {"city_a": "LYO", "city_b": "MUC", "links": 2, "cross_city": True},
+        {"city_a": "LYO", "city_b": "unknown", "links": 1, "cross_city": True},
+    ]
+    assert table["links"].sum() == graph.number_of_edges()
+
+
+def test_city_graph(graph):
+    cities = lk.city_graph(graph)
+    assert sorted(cities.nodes) == ["BCN", "HEL", "LYO", "MUC", "unknown"]
+    assert cities.nodes["LYO"] == {"clusters": 2, "linked_clusters": 2, "same_city_links": 1}
+    assert cities.nodes["BCN"] == {"clusters": 1, "linked_clusters": 0, "same_city_links": 0}
+    assert sorted((*sorted((u, v)), d["links"]) for u, v, d in cities.edges(data=True)) == [
+        ("HEL", "MUC", 2), ("LYO", "MUC", 2), ("LYO", "unknown", 1)]
+    assert cities.graph == {"clusters": 6, "links": 6}
+
+
 def test_cross_city_links(view):
     table = lk.cross_city_links(view).set_index("kind")
     assert list(table.index) == ["contact", "follow_up_visit", "joint_project", "other", "total"]

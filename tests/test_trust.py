@@ -5,14 +5,9 @@ with markup, evidence with an <img onerror>) so escaping is tested where it matt
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest

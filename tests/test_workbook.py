@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from clusnet_analysis.cli import app as cli
-from clusnet_analysis.collect import spec, template
+from clusnet_analysis.collect import spec
 from clusnet_analysis.ingest.io import TABLES, read_workbook
 from clusnet_analysis.rules.programme import load_cluster_model, load_programme
 

@@ -67,6 +67,44 @@ def flow_matrix(exchanges: pd.DataFrame, programme: Programme, value: str = "exc
     return matrix
 
 
+def top_cities_matrix(matrix: pd.DataFrame, max_cities: int = 15) -> pd.DataFrame:
+    """A square home → host matrix cut to at most ``max_cities`` rows and columns.
+
+    When the matrix has more cities, the ``max_cities - 1`` most active ones
+    (exchanges sent + hosted, ties broken by their order in the matrix) keep
+    their own row and column, in the matrix's order, and every other city is
+    summed into one last row and column labelled ``"Other cities (n)"``. Totals
+    are unchanged. ``attrs`` keeps ``value`` and adds ``cities`` (how many the
+    full matrix had) and ``other_cities`` (how many were summed; 0 when none).
+    """
+    if max_cities < 2:
+        raise ValueError("max_cities must be 2 or more")
+    cities = list(matrix.index)
+    attrs = {**matrix.attrs, "cities": len(cities), "other_cities": 0}
+    if len(cities) <= max_cities:
+        out = matrix.copy()
+        out.attrs = attrs
+        return out
+    values = matrix.reindex(index=cities, columns=cities).fillna(0)
+    activity = values.sum(axis=1).to_numpy() + values.sum(axis=0).to_numpy()
+    # Stable sort on activity, most active first: ties keep the matrix order.
+    ranked = sorted(range(len(cities)), key=lambda i: -activity[i])
+    keep = sorted(ranked[:max_cities - 1])
+    kept = [cities[i] for i in keep]
+    other_label = f"Other cities ({len(cities) - len(kept)})"
+    group = pd.Series(other_label, index=cities, dtype="object")
+    group[kept] = kept
+    order = [*kept, other_label]
+    out = (values.groupby(group.to_numpy(), sort=False).sum()
+           .T.groupby(group.to_numpy(), sort=False).sum().T
+           .reindex(index=order, columns=order))
+    out.index.name = matrix.index.name
+    out.columns.name = matrix.columns.name
+    attrs["other_cities"] = len(cities) - len(kept)
+    out.attrs = attrs
+    return out
+
+
 def sent_hosted(exchanges: pd.DataFrame, programme: Programme) -> pd.DataFrame:
     """Per city: exchanges and person-days sent (as home city) and hosted (as host city).
 

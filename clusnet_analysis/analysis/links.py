@@ -55,7 +55,7 @@ def links_view(links: pd.DataFrame, clusters: pd.DataFrame, programme: Programme
     view["period"] = link_period(view["created_on"], programme)
     if exchanges_view is not None:
         draft = exchanges_view.loc[~exchanges_view["counted"].eq(True).fillna(False).astype(bool), "exchange_id"]
-        view["counted"] = ~view["exchange_id"].isin(set(draft))
+        view["counted"] = ~view["exchange_id"].isin(draft.unique())
     else:
         view["counted"] = True
     columns = ["link_id", "exchange_id", "from_cluster", "to_cluster", "kind", "created_on",
@@ -73,6 +73,28 @@ def select_links(view: pd.DataFrame, programme: Programme, period: str = FINAL,
 
 
 # ---------------------------------------------------------------- the graph
+def _city_of(clusters: pd.DataFrame) -> dict:
+    """cluster_id -> city (``"unknown"`` when the clusters table leaves it empty)."""
+    nodes = clusters.drop_duplicates("cluster_id")
+    return dict(zip(nodes["cluster_id"].tolist(),
+                    nodes["city"].astype("object").where(nodes["city"].notna(), UNKNOWN_CITY).tolist()))
+
+
+def _counted_pairs(view: pd.DataFrame, clusters: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Counted links between two different clusters (sorted by link_id), with the cities of both ends
+    taken from ``clusters`` ("unknown" when missing) and cross_city; and the number of self-links left out."""
+    if "counted" in view.columns:
+        view = counted(view)
+    self_link = (view["from_cluster"] == view["to_cluster"]).fillna(False).astype(bool)
+    edges = view.loc[~self_link].sort_values("link_id", kind="stable").reset_index(drop=True)
+    city = _city_of(clusters)
+    from_city = edges["from_cluster"].map(city).astype("object").fillna(UNKNOWN_CITY)
+    to_city = edges["to_cluster"].map(city).astype("object").fillna(UNKNOWN_CITY)
+    edges = edges.assign(edge_from_city=from_city, edge_to_city=to_city,
+                         edge_cross_city=(from_city != to_city).astype(bool))
+    return edges, int(self_link.sum())
+
+
 def link_graph(view: pd.DataFrame, clusters: pd.DataFrame) -> nx.MultiGraph:
     """Undirected multigraph: one node per cluster (attributes name, city, sector), one edge per link.
 
@@ -80,27 +102,83 @@ def link_graph(view: pd.DataFrame, clusters: pd.DataFrame) -> nx.MultiGraph:
     Clusters named by links but missing from the clusters table get city "unknown".
     A link from a cluster to itself is not a link between clusters: it is left
     out and counted in ``graph.graph["self_links_ignored"]``. Draft links are left out.
+    The edges are built from whole columns (no per-row pandas access), so the cost
+    grows linearly with the links.
     """
-    if "counted" in view.columns:
-        view = counted(view)
+    edges, self_links = _counted_pairs(view, clusters)
     graph = nx.MultiGraph()
     nodes = clusters.drop_duplicates("cluster_id").sort_values("cluster_id", kind="stable")
-    for row in nodes.itertuples(index=False):
-        graph.add_node(row.cluster_id, name=getattr(row, "name", row.cluster_id),
-                       city=row.city if pd.notna(row.city) else UNKNOWN_CITY,
-                       sector=getattr(row, "sector", None))
-    ends = sorted(set(view["from_cluster"]).union(view["to_cluster"]) - set(graph.nodes))
+    ids = nodes["cluster_id"].tolist()
+    names = nodes["name"].tolist() if "name" in nodes.columns else ids
+    cities = nodes["city"].astype("object").where(nodes["city"].notna(), UNKNOWN_CITY).tolist()
+    sectors = nodes["sector"].tolist() if "sector" in nodes.columns else [None] * len(ids)
+    graph.add_nodes_from((c, {"name": n, "city": city, "sector": sector})
+                         for c, n, city, sector in zip(ids, names, cities, sectors))
+    ends = sorted(set(edges["from_cluster"].unique()).union(edges["to_cluster"].unique()) - set(graph.nodes))
     graph.add_nodes_from((c, {"name": c, "city": UNKNOWN_CITY, "sector": None}) for c in ends)
-    self_link = view["from_cluster"] == view["to_cluster"]
-    edges = view.loc[~self_link].sort_values("link_id", kind="stable")
+    def column(name):   # whole columns as Python objects: no per-row pandas access
+        return edges[name].to_numpy(dtype=object) if name in edges.columns else [None] * len(edges)
+
     graph.add_edges_from(
-        (row.from_cluster, row.to_cluster, row.link_id,
-         {"kind": row.kind, "created_on": row.created_on, "period": getattr(row, "period", None),
-          "cross_city": graph.nodes[row.from_cluster]["city"] != graph.nodes[row.to_cluster]["city"]})
-        for row in edges.itertuples(index=False)
+        (u, v, key, {"kind": kind, "created_on": created, "period": period, "cross_city": bool(cross)})
+        for u, v, key, kind, created, period, cross in zip(
+            column("from_cluster"), column("to_cluster"), column("link_id"), column("kind"),
+            edges["created_on"].tolist(), column("period"), column("edge_cross_city"))
     )
-    graph.graph["self_links_ignored"] = int(self_link.sum())
+    graph.graph["self_links_ignored"] = self_links
     return graph
+
+
+def city_links(graph: nx.MultiGraph) -> pd.DataFrame:
+    """Links between the clusters of two cities (or of one city), one row per city pair that has any.
+
+    Columns: city_a, city_b (city_a sorts first; equal for links inside one city),
+    links, cross_city (city_a != city_b). Rows sorted by city_a, city_b. The
+    column adds up to the number of links in ``graph``.
+    """
+    city = {n: (UNKNOWN_CITY if c is None else str(c)) for n, c in graph.nodes(data="city")}
+    ends = list(graph.edges())
+    a = pd.Series([city[u] for u, _ in ends], dtype="str")
+    b = pd.Series([city[v] for _, v in ends], dtype="str")
+    pairs = pd.DataFrame({"city_a": a.where(a <= b, b), "city_b": b.where(a <= b, a)})
+    table = pairs.groupby(["city_a", "city_b"], sort=True).size().rename("links").reset_index()
+    table["links"] = table["links"].astype("int64")
+    table["cross_city"] = table["city_a"] != table["city_b"]
+    return table
+
+
+def city_graph(graph: nx.MultiGraph) -> nx.Graph:
+    """The link network seen from cities: one node per city, one edge per linked pair of cities.
+
+    Node attributes: clusters (in the city), linked_clusters, same_city_links
+    (links between two clusters of the city). Edge attribute: links (between the
+    two cities' clusters). Built from :func:`city_links`, so its size is that of
+    the cities, whatever the number of clusters and links.
+    """
+    nodes = pd.DataFrame([(n, UNKNOWN_CITY if c is None else str(c)) for n, c in graph.nodes(data="city")],
+                         columns=["cluster_id", "city"])
+    degree = dict(graph.degree())
+    nodes["linked"] = nodes["cluster_id"].map(degree).fillna(0) > 0
+    per_city = nodes.groupby("city", sort=True).agg(clusters=("cluster_id", "size"),
+                                                    linked_clusters=("linked", "sum"))
+    pairs = city_links(graph)
+    same = pairs.loc[~pairs["cross_city"]].set_index("city_a")["links"]
+    result = nx.Graph()
+    result.add_nodes_from((str(c), {"clusters": int(row.clusters), "linked_clusters": int(row.linked_clusters),
+                                    "same_city_links": int(same.get(c, 0))})
+                          for c, row in per_city.iterrows())
+    cross = pairs.loc[pairs["cross_city"]]
+    result.add_edges_from((a, b, {"links": int(n)}) for a, b, n in zip(cross["city_a"], cross["city_b"], cross["links"]))
+    result.graph["clusters"] = graph.number_of_nodes()
+    result.graph["links"] = graph.number_of_edges()
+    return result
+
+
+def _component_ids(graph: nx.Graph) -> tuple[dict, list[list[str]]]:
+    """Component number of each node (1 = largest; ties by first cluster id) and the sorted members."""
+    components = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    number = {node: i for i, members in enumerate(components, start=1) for node in members}
+    return number, components
 
 
 def link_components(graph: nx.MultiGraph) -> pd.DataFrame:
@@ -110,12 +188,14 @@ def link_components(graph: nx.MultiGraph) -> pd.DataFrame:
     cluster_ids. Isolated clusters are components of size 1 with 0 links.
     The number of components is ``len(result)``.
     """
-    components = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    number, components = _component_ids(graph)
+    links = pd.Series([number[u] for u, _ in graph.edges()], dtype="int64").value_counts()
+    city = dict(graph.nodes(data="city"))
     rows = [
         {"component": i,
          "clusters": len(members),
-         "links": graph.subgraph(members).number_of_edges(),
-         "cities": ", ".join(sorted({graph.nodes[c]["city"] for c in members})),
+         "links": int(links.get(i, 0)),
+         "cities": ", ".join(sorted({str(city[c]) for c in members})),
          "cluster_ids": ", ".join(members)}
         for i, members in enumerate(components, start=1)
     ]
@@ -155,10 +235,9 @@ def links_per_cluster(graph: nx.MultiGraph) -> pd.DataFrame:
     table["links"] = table["links"].fillna(0).astype("int64")
     table["cross_city_links"] = table["cross_city_links"].fillna(0).astype("int64")
     table["same_city_links"] = table["links"] - table["cross_city_links"]
-    table["partners"] = table["cluster_id"].map(lambda c: len(set(graph.neighbors(c)))).astype("int64")
-    component_of = {c: row.component for row in link_components(graph).itertuples()
-                    for c in row.cluster_ids.split(", ")}
-    table["component"] = table["cluster_id"].map(component_of).astype("int64")
+    partners = {c: len(graph[c]) for c in graph.nodes}   # distinct neighbours
+    table["partners"] = table["cluster_id"].map(partners).astype("int64")
+    table["component"] = table["cluster_id"].map(_component_ids(graph)[0]).astype("int64")
     columns = ["cluster_id", "name", "city", "links", "partners", "same_city_links", "cross_city_links", "component"]
     return (table.loc[:, columns].sort_values(["links", "cluster_id"], ascending=[False, True], kind="stable")
             .reset_index(drop=True))
@@ -185,7 +264,7 @@ def links_per_city(graph: nx.MultiGraph, programme: Programme | None = None) -> 
         links=("link_id", "size"), cross_city_links=("cross_city", "sum"))
     per_city_nodes = nodes.groupby("city").agg(clusters=("cluster_id", "size"), linked_clusters=("linked", "sum"))
     partner = list(programme.partner_cities) if programme is not None else []
-    seen = set(nodes["city"]) | set(touching["city"])
+    seen = set(nodes["city"].unique()) | set(touching["city"].unique())
     cities = [*partner, *sorted(seen - set(partner))]
     table = (per_city_nodes.join(per_city_links, how="outer").reindex(cities).fillna(0).astype("int64"))
     table["same_city_links"] = table["links"] - table["cross_city_links"]
@@ -241,22 +320,27 @@ def period_network_summary(view: pd.DataFrame, clusters: pd.DataFrame, programme
     Columns: scope ("this period", "cumulative"), links, cross_city_links,
     same_city_links, linked_clusters, components (of linked clusters only:
     isolated clusters are not counted), largest_component (clusters).
-    For "final" both rows are everything.
+    For "final" both rows are everything. Counted from the link columns; the
+    components come from a simple graph of the distinct linked pairs, so the cost
+    grows with the links, not with the clusters.
     """
     rows = []
     for scope, cumulative in (("this period", False), ("cumulative", True)):
-        graph = link_graph(select_links(view, programme, period, cumulative=cumulative), clusters)
-        linked = graph.subgraph([n for n, d in graph.degree() if d > 0])
-        edges = _edge_frame(graph)
+        edges, _ = _counted_pairs(select_links(view, programme, period, cumulative=cumulative), clusters)
+        ends_a, ends_b = edges["from_cluster"].astype("object"), edges["to_cluster"].astype("object")
+        pairs = pd.DataFrame({"a": ends_a.where(ends_a <= ends_b, ends_b),
+                              "b": ends_b.where(ends_a <= ends_b, ends_a)}).drop_duplicates()
+        linked = nx.Graph()
+        linked.add_edges_from(zip(pairs["a"].tolist(), pairs["b"].tolist()))
         sizes = [len(c) for c in nx.connected_components(linked)]
+        cross = int(edges["edge_cross_city"].sum())
         rows.append({
             "scope": scope,
-            "links": graph.number_of_edges(),
-            "cross_city_links": int(edges["cross_city"].sum()),
-            "same_city_links": int((~edges["cross_city"]).sum()),
+            "links": len(edges),
+            "cross_city_links": cross,
+            "same_city_links": len(edges) - cross,
             "linked_clusters": linked.number_of_nodes(),
             "components": len(sizes),
             "largest_component": max(sizes, default=0),
         })
     return pd.DataFrame(rows)
-

@@ -13,7 +13,10 @@ import pandas as pd
 def known_first(known: Iterable, *seen: Iterable) -> list:
     """``known`` in its order, then every other value in ``seen`` (sorted; missing values skipped)."""
     known = list(known)
-    extra = {v for values in seen for v in pd.Series(list(values), dtype=object).dropna()}
+    extra = set()
+    for values in seen:  # distinct values first: a column of a million rows holds few
+        values = values if isinstance(values, pd.Series | pd.Index) else pd.Series(list(values), dtype=object)
+        extra.update(values.dropna().unique())
     return [*known, *sorted(extra - set(known), key=str)]
 
 

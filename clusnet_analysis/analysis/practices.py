@@ -43,8 +43,14 @@ def practices_view(practices: pd.DataFrame, exchanges_view: pd.DataFrame) -> pd.
 
 
 def normalise_title(titles: pd.Series) -> pd.Series:
-    """Casefold and collapse whitespace, so 'Open  Lab' and 'open lab' are one practice."""
-    return titles.astype("str").str.replace(r"\s+", " ", regex=True).str.strip().str.casefold()
+    """Casefold and collapse whitespace, so 'Open  Lab' and 'open lab' are one practice.
+
+    Each distinct title is normalised once (titles repeat), then spread back.
+    """
+    codes, uniques = pd.factorize(titles.astype("str"), use_na_sentinel=False)
+    normalised = (pd.Series(uniques, dtype="str").str.replace(r"\s+", " ", regex=True).str.strip()
+                  .str.casefold())
+    return pd.Series(normalised.to_numpy()[codes], index=titles.index, dtype="str")
 
 
 # ---------------------------------------------------------------- helpers
@@ -87,7 +93,7 @@ def theme_by_phase(view: pd.DataFrame, programme: Programme, model: ClusterModel
     practices = counted(view)
     phases = practices["phase"] if "phase" in practices else pd.Series(pd.NA, index=practices.index)
     practices = practices.assign(phase=phases.fillna(NO_PHASE))
-    extra_phases = sorted(set(practices["phase"]) - set(model.phase_ids) - {NO_PHASE})
+    extra_phases = sorted(set(practices["phase"].unique()) - set(model.phase_ids) - {NO_PHASE})
     return _count_matrix(practices, "theme", "phase",
                          _theme_columns(practices["theme"], programme),
                          [*model.phase_ids, *extra_phases, NO_PHASE])
@@ -115,6 +121,21 @@ def _joined(values: pd.Series) -> str:
     return ", ".join(sorted(set(values.dropna().astype(str))))
 
 
+def _joined_per_group(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """:func:`_joined` of ``column`` for every group of ``keys`` at once: distinct values, sorted, ", "-joined.
+
+    Duplicates are dropped and values sorted over the whole column first, so the
+    Python work per group is one join of its distinct values.
+    """
+    values = frame.loc[frame[column].notna(), [*keys, column]].astype({column: "str"})
+    values = values.drop_duplicates().sort_values([*keys, column], kind="stable")
+    # Sorting "str" values follows Python's order (code points), as sorted() in _joined does.
+    # Plain Python strings (object dtype) join fast; Arrow-backed ones would be boxed one by one.
+    strings = pd.Series(values[column].to_numpy(dtype=object), dtype=object,
+                        index=pd.MultiIndex.from_frame(values[keys]))
+    return strings.groupby(level=list(range(len(keys))), sort=True).agg(", ".join)
+
+
 def reported_by_several(view: pd.DataFrame, min_reports: int = 2) -> pd.DataFrame:
     """Practices seen at the same host city in at least ``min_reports`` different exchanges.
 
@@ -129,17 +150,21 @@ def reported_by_several(view: pd.DataFrame, min_reports: int = 2) -> pd.DataFram
     practices = (counted(view)
                  .assign(normalised_title=lambda d: normalise_title(d["title"]))
                  .sort_values("practice_id", kind="stable"))
-    grouped = practices.groupby(["host_city", "normalised_title"], sort=True)
+    keys = ["host_city", "normalised_title"]
+    grouped = practices.groupby(keys, sort=True)
     summary = grouped.agg(
         title=("title", "first"),
         reports=("exchange_id", "nunique"),
         officers=("officer_pseudonym", "nunique"),
-        officer_pseudonyms=("officer_pseudonym", _joined),
-        home_cities=("home_city", _joined),
-        themes=("theme", _joined),
-        practice_ids=("practice_id", _joined),
-    ).reset_index()
+    )
+    # Only groups seen often enough need their lists: join those alone.
     summary = summary.loc[summary["reports"] >= min_reports]
+    wanted = practices.set_index(keys).index.isin(summary.index)
+    for column, source in (("officer_pseudonyms", "officer_pseudonym"), ("home_cities", "home_city"),
+                           ("themes", "theme"), ("practice_ids", "practice_id")):
+        joined = _joined_per_group(practices.loc[wanted], keys, source)
+        summary[column] = joined.reindex(summary.index).fillna("").astype("str")
+    summary = summary.reset_index()
     columns = ["host_city", "title", "normalised_title", "reports", "officers",
                "officer_pseudonyms", "home_cities", "themes", "practice_ids"]
     return (summary.loc[:, columns]

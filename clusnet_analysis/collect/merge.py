@@ -26,7 +26,7 @@ import pandas as pd
 from clusnet_analysis.collect import spec
 from clusnet_analysis.config import PROGRAMME_FILENAME
 from clusnet_analysis.ingest import schemas
-from clusnet_analysis.ingest.io import (TABLES, InputError, RawTable, _clean_text_frame, _require_unique_columns,
+from clusnet_analysis.ingest.io import (TABLES, InputError, _clean_text_frame, _require_unique_columns,
                                         normalise_column, read_csv_table)
 from clusnet_analysis.ingest.parsing import PARSERS
 from clusnet_analysis.rules.programme import Programme, ProgrammeError, load_programme

@@ -1,42 +1,28 @@
 """Figure: best-practice themes by host city."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
-from clusnet_analysis.plots.style import PALETTE, apply_style, finish_stacked_bars
-
-
-def plain(text) -> str:
-    """Text shown as typed: a "$" in a name must not switch matplotlib into maths mode."""
-    return str(text).replace("$", r"\$")
+from clusnet_analysis.plots.style import describe_stacked_bars, plain, stacked_bar_figure  # noqa: F401
 
 
 def themes_by_host_figure(theme_by_host: pd.DataFrame, theme_labels: dict[str, str] | None = None,
                           title: str = "Best-practice themes by host city") -> Figure:
-    """Stacked bars: practices per host city, one colour per theme (innovation gap).
+    """Stacked bars: practices per host city, one colour per theme.
 
     ``theme_by_host`` is :func:`clusnet_analysis.analysis.practices.theme_by_host`
     (rows host cities, columns themes in programme order). ``theme_labels``
-    (e.g. ``programme.theme_labels``) gives readable legend entries.
+    (e.g. ``programme.theme_labels``) gives readable legend entries. Up to 15
+    host cities the bars stand upright; past that they lie down, first city on
+    top; past 60 the cities with fewest practices are summed in one bar.
     """
-    apply_style()
-    labels = theme_labels or {}
-    counts = theme_by_host.fillna(0)
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    x = range(len(counts.index))
-    bottom = pd.Series(0.0, index=counts.index)
-    for i, theme in enumerate(counts.columns):
-        values = counts[theme].astype("float64")
-        ax.bar(x, values, bottom=bottom, color=PALETTE[i % len(PALETTE)], edgecolor="white",
-               linewidth=0.5, label=plain(labels.get(theme, theme)))
-        bottom = bottom + values
-    ax.set_xticks(list(x), [plain(c) for c in counts.index])
-    ax.set_xlabel("Host city")
-    ax.set_ylabel("Number of practices")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(plain(title))
-    ax.grid(axis="x", visible=False)
-    return finish_stacked_bars(fig, ax, counts, "No practices reported", "Theme", value_axis="y")
+    return stacked_bar_figure(theme_by_host, segment_labels=theme_labels or {}, title=title,
+                              category_label="Host city", value_label="Number of practices",
+                              legend_title="Theme", empty_text="No practices reported")
+
+
+def describe_themes_by_host(theme_by_host: pd.DataFrame, theme_labels: dict[str, str] | None = None) -> str:
+    """One sentence for the figure's alt text."""
+    return describe_stacked_bars(theme_by_host, what="best practices by theme", per="host city",
+                                 segment_labels=theme_labels)
