@@ -109,31 +109,30 @@ class Request:
             folders.insert(0, self.data_dir)
         return folders
 
+    def _refusal(self, what: str, folder: Path, data: Path, relation: str) -> UsageError:
+        how = self.routes.get(what, "flag")
+        given = "" if how in ("flag", "default") else f" (from {how})"
+        link = " (through a symbolic link)" if _real(folder) != Path(os.path.abspath(folder)) else ""
+        return UsageError(f"{what} {folder}{given}{link} {relation} the data folder {data}; "
+                          "raw data is never written")
+
     def check_output(self, folder: Path, what: str = "output folder") -> Path:
         """Refuse a folder that lies inside a data folder (or holds one); returns it unchanged."""
         for data in self._protected():
-            if not data.exists():
-                continue
-            if _within(folder, data) or _within(data, folder):
-                how = self.routes.get(what, "")
-                link = " (through a symbolic link)" if _real(folder) != Path(os.path.abspath(folder)) else ""
-                given = f", given by {how}" if how and how != "flag" else ""
-                raise UsageError(f"{what} {folder}{link}{given} overlaps the data folder {data}; "
-                                 "raw data is never written")
+            if data.exists() and (_within(folder, data) or _within(data, folder)):
+                raise self._refusal(what, folder, data, "overlaps")
         return folder
 
     def _check_reading_command(self) -> None:
-        # The reports folder may hold the data folder's parent in tests and layouts like
-        # project/{data,reports}; it must never lie inside a data folder.
+        # The reports folder may hold the data folder (a project/{data,reports} layout keeps
+        # them side by side, tests keep both in one temporary folder); it must never lie inside it.
         for data in self._protected():
-            if data.exists() and _within(self.reports_dir, data):
-                how = self.routes["reports folder"]
-                raise UsageError(f"reports folder {self.reports_dir}"
-                                 f"{'' if how == 'default' else f' (from {how})'} is inside the data folder "
-                                 f"{data}; raw data is never written")
-            if data.exists() and _within(self.cache_dir, data):
-                raise UsageError(f"cache folder {self.cache_dir} is inside the data folder {data}; "
-                                 "raw data is never written (set CLUSNET_CACHE_DIR elsewhere)")
+            if not data.exists():
+                continue
+            if _within(self.reports_dir, data):
+                raise self._refusal("reports folder", self.reports_dir, data, "is inside")
+            if _within(self.cache_dir, data):
+                raise self._refusal("cache folder", self.cache_dir, data, "is inside")
         if self.out is not None:
             self.check_output(self.out)
             if not _within(self.out, self.reports_dir):

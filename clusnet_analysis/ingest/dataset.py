@@ -4,7 +4,7 @@
 (exchanges view, expenses in EUR, per-exchange costs) and checks the programme
 rules. The result is cached by content (input files, programme file, package
 code), so notebooks that all load the same data pay for it once. The cache lives
-outside the data directory (raw data is never written) and holds personal data
+outside the data directory (raw data stays untouched) and holds personal data
 (officer names): its folders are 0700 and its files 0600.
 """
 from __future__ import annotations
