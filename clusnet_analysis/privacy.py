@@ -54,10 +54,9 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
     h = np.full(n, _KEY, dtype=np.uint64) ^ lengths.astype(np.uint64)
     with np.errstate(over="ignore"):
         for column in range(int(lengths.max(initial=0))):
-            has = lengths > column
-            byte = np.zeros(n, dtype=np.uint64)
-            byte[has] = data[offsets[:-1][has] + column]
-            h = _mix((h ^ byte) * _PRIME)
+            has = np.flatnonzero(lengths > column)   # only ids this long: a hash never depends on others
+            byte = data[offsets[:-1][has] + column].astype(np.uint64)
+            h[has] = _mix((h[has] ^ byte) * _PRIME)
     return h
 
 
