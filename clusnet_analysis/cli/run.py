@@ -107,6 +107,7 @@ def _run(request: Request, args, params: dict) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     print(f"clusnet run: {', '.join(periods)} from {data_dir} into {reports}/ ({jobs} job(s))", flush=True)
     # The notebooks' kernels load the data themselves: they must use the same rules file.
+    previous = os.environ.get(PROGRAMME_ENV)
     os.environ[PROGRAMME_ENV] = str(request.programme_file)
     try:
         result = run_batch(
@@ -122,6 +123,11 @@ def _run(request: Request, args, params: dict) -> int:
     except BatchInterrupted as stop:
         print(stop.describe(), file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
+    finally:
+        if previous is None:
+            os.environ.pop(PROGRAMME_ENV, None)
+        else:
+            os.environ[PROGRAMME_ENV] = previous
     print(result.summary())
     if result.failed:
         print(f"{len(result.failed)} report(s) failed; the others were built. See the .FAILED.ipynb files.",
