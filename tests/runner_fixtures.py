@@ -33,7 +33,7 @@ note("start")
 if period != os.environ.get("CLUSNET_TEST_FAST_PERIOD", ""):
     time.sleep(float(os.environ.get("CLUSNET_TEST_SLEEP", "0")))
 with open(headline_path, "w") as handle:
-    json.dump({"period": period}, handle)
+    json.dump({"period": period, "programme_file": os.environ.get("CLUSNET_PROGRAMME_FILE")}, handle)
 note("end")
 print("done", period)
 """

@@ -214,3 +214,26 @@ def test_no_other_module_checks_paths_against_the_data_folder():
 
     assert not hasattr(run, "_reports_root")
     assert os.environ.get("CLUSNET_PROGRAMME_FILE") is None
+
+
+@pytest.mark.slow
+def test_run_programme_flag_reaches_the_stamps_and_the_notebooks(tmp_path):
+    """`clusnet run --programme FILE`: the fingerprint covers FILE and every kernel loads it."""
+    import json
+    import subprocess
+    import sys
+
+    from runner_fixtures import clusnet_env, write_tiny_notebooks
+
+    write_tiny_notebooks(tmp_path / "notebooks")
+    rules = tmp_path / "rules.toml"
+    shutil.copy(config.DEFAULT_PROGRAMME_FILE, rules)
+    result = subprocess.run([sys.executable, "-m", "clusnet_analysis", "run", "--period", "S3", "--jobs", "1",
+                             "--data", str(config.SAMPLE_DATA_DIR), "--programme", str(rules)],
+                            env=clusnet_env(tmp_path), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "reports" / "S3"
+    headline = json.loads((folder / "01_first.headline.json").read_text())
+    assert headline["programme_file"] == str(rules)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["inputs"]["programme_file"] == str(rules)
