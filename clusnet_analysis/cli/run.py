@@ -161,9 +161,11 @@ def _figures(request: Request, args) -> int:
         written = build_figures(for_dataset(ds, args.period, allow_invalid=args.allow_invalid), out,
                                 on_progress=done.append)
     except KeyboardInterrupt:
+        # An older manifest would vouch for figures that may have changed since: drop it.
+        (out / "manifest.json").unlink(missing_ok=True)
         print(f"\nInterrupted: {len(done)} figure(s) finished in {out}/ before Ctrl-C; the others and the "
-              "figures manifest were not (re)built. Each file is written whole or not at all; "
-              "run clusnet figures again to finish.", file=sys.stderr, flush=True)
+              "figures manifest were not built (each file is written whole or not at all). "
+              "Run clusnet figures again to finish.", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     print(f"Wrote {len(written)} figure file(s) to {out}/ (PNG 200 dpi + SVG, manifest.json)")
     return EXIT_OK
