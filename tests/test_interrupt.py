@@ -20,7 +20,8 @@ from clusnet_analysis import config
 
 from runner_fixtures import clusnet_env, processes_mentioning, start_clusnet, write_tiny_notebooks
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds processes through Linux /proc")]
 
 PERIODS = ["S3", "S4", "S5", "final"]
 NOTEBOOKS = ["01_first", "02_second"]
@@ -165,3 +166,50 @@ def test_ctrl_c_in_figures_stops_it_and_the_next_run_finishes(tmp_path):
     manifest = json.loads((figures / "manifest.json").read_text())
     assert {o["path"] for o in manifest["outputs"]} == {p.name for p in figures.iterdir()
                                                          if p.name != "manifest.json"}
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_of_the_run_leaves_no_worker_or_kernel_and_nothing_half_written(tmp_path):
+    write_tiny_notebooks(tmp_path / "notebooks")
+    run = _run(tmp_path, CLUSNET_TEST_SLEEP="60", CLUSNET_TEST_FAST_PERIOD="S3")
+    run.wait_for(r"\[2/8\] S3/\S+ built")
+    deadline = time.monotonic() + 120
+    while len(processes_mentioning(str(tmp_path / "tmp"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = _children(run.process.pid)
+    assert workers
+    os.kill(run.process.pid, signal.SIGKILL)
+    run.process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while (any(_alive(w) for w in workers) or processes_mentioning(str(tmp_path / "tmp"))) \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [w for w in workers if _alive(w)] == []
+    assert processes_mentioning(str(tmp_path / "tmp")) == []
+    # hidden leftovers of the killed workers may remain; no final name holds half a file
+    for path in _reports(tmp_path).rglob("*"):
+        if path.is_file() and not path.name.startswith("."):
+            if path.suffix in (".ipynb", ".json"):
+                json.loads(path.read_text(encoding="utf-8"))
+            if path.suffix == ".html":
+                assert path.read_text(encoding="utf-8").rstrip().endswith("</html>")
+    _finish_and_check_rebuild(tmp_path, {f"{p}/{n}" for p in PERIODS[1:] for n in NOTEBOOKS})

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clusnet_analysis.publish.execute import _execute
+from clusnet_analysis.publish.execute import _execute, remove_leftovers
 from clusnet_analysis.publish.index import _write_period_pages, write_top_index
 from clusnet_analysis.publish.names import MANIFEST_KIND  # noqa: F401  (re-exported)
 from clusnet_analysis.publish.params import (  # noqa: F401  (re-exported for callers)
@@ -162,6 +162,7 @@ def run_batch(
     plan = _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programme_file,
                     extra_stamp, only)
     _refuse_undeclared(plan)
+    remove_leftovers(plan.out_dirs.values())   # from a run killed outright before this one
     result = BatchResult(reports_dir=plan.reports_dir, periods=plan.periods)
     total = sum(1 for task in plan.tasks if task.name in plan.selected)
     done = 0

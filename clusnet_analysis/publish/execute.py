@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -55,6 +56,7 @@ def _init_worker(kernel_root: str) -> None:
     # interruption means (stop every worker and kernel, keep no half report); a worker that
     # took it as an error would mark its notebook failed while the others carried on.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
     previous = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = kernel_root + (os.pathsep + previous if previous else "")
     # Connection files inside the run's own folder: every kernel's command line then names
@@ -71,6 +73,22 @@ def _init_worker(kernel_root: str) -> None:
     # papermill logs every run at INFO, and warns about parameter lines its own parser
     # cannot read; the runner has already checked the parameters with Python's parser
     logging.getLogger("papermill").setLevel(logging.ERROR)
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """End this worker when the process that started it is gone (``kill -9`` of `clusnet run`).
+
+    An orphaned worker would go on writing into a reports folder whose lock died with its
+    parent; its kernel follows it out within a second (ipykernel watches its own parent).
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="clusnet-parent-watch", daemon=True).start()
 
 
 def _kernel_config(kernel_root: str):
@@ -292,6 +310,38 @@ def _stop_run(pool, kernel_root: Path, out_dirs: set[Path], grace: float = 5.0) 
             for leftover in (*out_dir.glob(f".*.{pid}.*.running.ipynb"), *out_dir.glob(f".*.{pid}.*.tmp"),
                              *(out_dir / STAMPS_DIR).glob(f".*.{pid}.*.tmp")):
                 leftover.unlink(missing_ok=True)
+
+
+_LEFTOVER = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.(running\.ipynb|tmp)$")
+
+
+def remove_leftovers(folders) -> list[Path]:
+    """Remove temporary files that processes killed outright (``kill -9``) left behind.
+
+    Only hidden files named by the writers' own pattern, and only those of processes that are
+    no longer running: a concurrent writer's file is never touched. Returns what was removed.
+    """
+    removed = []
+    for folder in folders:
+        for directory in (Path(folder), Path(folder) / STAMPS_DIR):
+            if not directory.is_dir():
+                continue
+            for path in directory.iterdir():
+                match = _LEFTOVER.match(path.name)
+                if match and not _running(int(match.group(1))):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def kernel_processes(kernel_root: str | Path) -> list[int]:
