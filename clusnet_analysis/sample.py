@@ -13,7 +13,9 @@ and nothing else is.
 
 The schedule and every planted breach are fixed by hand; the random generator
 (``numpy.random.default_rng(seed)``) only varies amounts, dates inside safe
-bounds, scores and practices. So the planted findings hold for any seed.
+bounds, scores and practices. So the planted findings hold for any seed, except
+``over_allocation``, which follows from the amounts: with the default seed Lyon
+and Eindhoven (four exchanges each) spend about 106 % of their allocation.
 
 ``write_sample(out_dir, scale=N)`` replicates the base sample N times with
 suffixed ids for benchmarks (about a million exchanges at N=35000).
@@ -242,6 +244,10 @@ PLANTED_FINDINGS: tuple[tuple[str, str], ...] = (
     ("not_partner_city", "X027"),
     ("draft_excluded", "X029"),
     ("draft_excluded", "X030"),
+    # Not planted one by one: Lyon and Eindhoven spend a little more than their allocation
+    # of 3 x 1,550 EUR on eligible exchanges (about 106 % each).
+    ("over_allocation", "LYO"),
+    ("over_allocation", "EIN"),
 )
 
 # ---------------------------------------------------------------- practices
@@ -342,7 +348,7 @@ QUOTED_PRACTICE = ('R&D "open lab" vouchers', "research",
                    "when the firm signs off the results.")
 QUOTED_PRACTICE_EXCHANGE = "X018"
 
-LINK_KINDS = ("contact", "follow_up_visit", "joint_project", "other")
+from clusnet_analysis.ingest.codes import LINK_KINDS  # noqa: E402  (one definition)
 LINK_KIND_WEIGHTS = (0.45, 0.25, 0.18, 0.12)
 LINKS_WITH_EXCHANGE = 22
 LINKS_WITHOUT_EXCHANGE = 3
@@ -441,6 +447,12 @@ def _exchanges(rng: np.random.Generator, programme) -> pd.DataFrame:
             row["report_received_date"] = (end + dt.timedelta(days=report_days)).isoformat()
             row["report_pages"] = programme.report_max_pages + 3 if plant == "report_too_long" else pages
             row["report_language"] = "fr" if plant == "report_language" else programme.report_language
+        if status == "validated":
+            # The controller validates two weeks after the report (or a month after the visit
+            # when no report came); no random draw, so the other columns do not move.
+            received = row.get("report_received_date")
+            validated = (_date(received) + dt.timedelta(days=14)) if received else end + dt.timedelta(days=30)
+            row["validated_on"] = validated.isoformat()
         rows.append(row)
     return _frame("exchanges", rows)
 

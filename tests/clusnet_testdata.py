@@ -24,7 +24,7 @@ COLUMNS = {
     "officers": ["officer_id", "home_city", "employer_type", "name", "role"],
     "exchanges": ["exchange_id", "officer_id", "host_city", "start_date", "end_date", "status",
                   "group_visit_id", "agenda_sent_date", "report_received_date", "report_pages",
-                  "report_language"],
+                  "report_language", "validated_on"],
     "expenses": ["expense_id", "exchange_id", "category", "amount", "currency", "quantity", "description"],
     "fx_rates": ["month", "currency", "units_per_eur"],
     "clusters": ["cluster_id", "name", "city", "sector"],
@@ -54,12 +54,12 @@ OFFICERS = [
 
 def exchange(exchange_id="X1", officer_id="O1", host_city="BCN", start_date="2009-09-07",
              end_date="2009-09-11", status="validated", group_visit_id="", agenda_sent_date="2009-08-20",
-             report_received_date="2009-10-01", report_pages="5", report_language="en") -> dict:
+             report_received_date="2009-10-01", report_pages="5", report_language="en", validated_on="") -> dict:
     """One exchange row; defaults are a valid 5-day CLUSNET visit."""
     return dict(exchange_id=exchange_id, officer_id=officer_id, host_city=host_city, start_date=start_date,
                 end_date=end_date, status=status, group_visit_id=group_visit_id,
                 agenda_sent_date=agenda_sent_date, report_received_date=report_received_date,
-                report_pages=report_pages, report_language=report_language)
+                report_pages=report_pages, report_language=report_language, validated_on=validated_on)
 
 
 def expense(expense_id, exchange_id="X1", category="travel", amount="100", currency="EUR",

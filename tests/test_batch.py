@@ -244,7 +244,7 @@ def test_index_pages_escape_every_data_string_and_show_the_banner():
     assert "<script>" not in page
     assert "Costs &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert '<div class="banner" role="note">12 rows &lt;excluded&gt;</div>' in page
-    assert "<title>CLUSNET reports – S&lt;3&gt;</title>" in page
+    assert "<title>Exchange programme reports – S&lt;3&gt;</title>" in page
     assert '<a href="01_x.html">' in page
     assert "Y &amp; Z <span class=\"problem\">– FAILED" in page
     assert '<a href="02_y.FAILED.ipynb">failed notebook</a>' in page
@@ -312,7 +312,8 @@ def test_top_index_orders_periods_as_labelled_and_ignores_other_folders(tmp_path
     write_top_index(tmp_path, period_labels={"S3": "S3 (Jul–Dec 2009)", "S4": "S4"})
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     hrefs = re.findall(r'href="([^"]+)"', page)
-    assert hrefs == ["S3/index.html", "S4/index.html", "final/index.html"]
+    assert hrefs == ["figures/index.html", "validation/index.html", "S3/index.html", "S4/index.html",
+                     "final/index.html"]
     assert "S3 (Jul–Dec 2009)" in page
 
 

@@ -234,7 +234,8 @@ def test_exchange_daily_costs(exchange_costs):
 
 def test_cost_level_by_host(exchange_costs, programme):
     table = budget.cost_level_by_host(exchange_costs, programme)
-    assert table.columns.tolist() == ["host_city", "exchanges_used", "exchanges_excluded", "median_daily_cost_eur",
+    assert table["partner"].tolist() == [True] * 4
+    assert table.columns.tolist() == ["host_city", "partner", "exchanges_used", "exchanges_excluded", "median_daily_cost_eur",
                                       "programme_median_daily_cost_eur", "relative_to_programme"]
     assert table["host_city"].tolist() == CITIES
     # used: BCN 290 (E1), MUC 330 (E2) and 100 (E6), GOT 250 (E4); programme median of

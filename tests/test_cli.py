@@ -133,7 +133,7 @@ def test_outputs_written(tmp_path, capsys):
     assert cli.main(["validate", "--data", str(data), "--out", str(out)]) == 1
     capsys.readouterr()
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "errors.csv", "findings.csv", "findings_by_rule.csv", "quarantine/expenses.csv",
+        "errors.csv", "findings.csv", "findings_by_rule.csv", "index.html", "quarantine/expenses.csv",
         "quarantine/officers.csv", "summary.json"]
     errors = pd.read_csv(out / "errors.csv", dtype=str)
     assert list(errors.columns) == ["file", "row", "column", "value", "problem", "table", "check"]
@@ -147,7 +147,7 @@ def test_outputs_written(tmp_path, capsys):
     findings = pd.read_csv(out / "findings.csv")
     assert findings.empty and list(findings.columns)[:4] == ["rule_id", "severity", "subject_type", "subject_id"]
     by_rule = pd.read_csv(out / "findings_by_rule.csv")
-    assert len(by_rule) == 15 and by_rule["findings"].sum() == 0
+    assert len(by_rule) == 16 and by_rule["findings"].sum() == 0   # every rule listed
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["rows_read"]["expenses"] == 6 and summary["rows_valid"]["expenses"] == 4
     assert (summary["schema_errors"], summary["rows_quarantined"]) == (3, 3)

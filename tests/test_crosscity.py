@@ -153,6 +153,26 @@ def test_quota_use(view, programme):
     assert table["officers_quota"].tolist() == [3, 3, 3, 3]
     assert table["quota_use_share"].tolist() == pytest.approx([2 / 3, 2 / 3, 1 / 3, 0.0])
     assert table["places_left"].tolist() == [1, 1, 2, 3]
+    assert table["partner"].tolist() == [True] * 4
+
+
+def test_quota_use_lists_no_host_only_city_and_gives_non_partners_no_quota(view, programme):
+    # E8: LYO visits STO (a host that is not a partner: not listed, it has no places);
+    # E9: an officer from OSL (not a partner) visits BCN: listed, without a quota.
+    extra = pd.DataFrame([("E8", "O2", "LYO-2", "LYO", "STO", "S5", 5, "validated", True),
+                          ("E9", "O7", "OSL-1", "OSL", "BCN", "S5", 5, "submitted", True)], columns=view.columns)
+    table = crosscity.quota_use(pd.concat([view, extra], ignore_index=True), programme)
+    assert table["home_city"].tolist() == [*CITIES, "OSL"]
+    assert table["partner"].tolist() == [True] * 4 + [False]
+    assert table["exchanges_sent"].tolist() == [4, 2, 1, 0, 1]
+    assert table["officers_quota"].tolist()[:4] == [3, 3, 3, 3] and pd.isna(table["officers_quota"].iat[4])
+    assert pd.isna(table["quota_use_share"].iat[4]) and pd.isna(table["places_left"].iat[4])
+
+
+def test_quota_use_without_an_officer_quota(view, programme):
+    table = crosscity.quota_use(view, dataclasses.replace(programme, officers_per_city=None))
+    assert table["officers_sent"].tolist() == [2, 2, 1, 0]
+    assert table["officers_quota"].isna().all() and table["places_left"].isna().all()
 
 
 def test_reciprocity(view, programme):

@@ -1,48 +1,42 @@
-"""The six report notebooks: committed clean and thin, and their headline numbers right.
+"""The report notebooks: committed clean and thin; once built, their pages, headlines and figures agree.
 
-Fast tests read the notebooks as files. Slow tests execute every notebook for
-period S4 on the bundled sample with papermill (one kernel each, in parallel),
-plus the data-quality notebook on a broken copy of the sample, and compare the
-headline JSON each notebook writes with numbers counted here: straight from the
-CSV files where that is simple, otherwise with the package's own functions.
+Fast tests read the notebooks as files. Slow tests use the suite's one full build
+(``sample_build`` in conftest.py: every period of a copy of the sample, then the
+final figures and tables) and check that what each page shows, what its headline
+file stores and what ``clusnet figures`` writes are the same facts.
 
-S4 on the sample (counted by hand from data/sample/exchanges.csv): S3 has 8
-exchanges (X001-X008), S4 has 12 (X009-X020), none of them drafts, so 20
-exchanges cumulative; the two drafts (X029, X030) are in S5.
+Counted by hand from data/sample/exchanges.csv: S3 has 8 counted exchanges
+(X001–X008), S4 12 (X009–X020), S5 8 (X021–X028; X029 and X030 are drafts), and
+X031 (January 2011) is after the window: 29 counted exchanges in all.
 """
 from __future__ import annotations
 
 import ast
-import csv
-import datetime as dt
+import base64
 import json
-import shutil
+import re
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import pytest
 
-from clusnet_analysis import config
-from clusnet_analysis.ingest import dataset
-from clusnet_analysis.rules import checks as rules
-from clusnet_analysis.analysis import budget, crosscity, phases, practices
-from clusnet_analysis.analysis.periods import select_period
+from clusnet_analysis import sections
+from clusnet_analysis.ingest.dataset import load
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-TITLES = {
-    "01_data_quality": "Data quality",
-    "02_cross_city": "Cross-city comparison",
-    "03_budget": "Budget use",
-    "04_best_practices": "Best practices",
-    "05_cluster_phases": "Cluster phases",
-    "06_final_synthesis": "Final report synthesis",
+AREAS = {
+    "01_data_quality": "data_quality",
+    "02_cross_city": "cross_city",
+    "03_budget": "budget",
+    "04_best_practices": "practices",
+    "05_cluster_phases": "phases",
+    "06_cluster_links": "links",
+    "07_synthesis": "synthesis",
 }
 PARAMETERS = {"period": "final", "data_dir": None, "headline_path": None, "show_names": False,
               "allow_invalid": False}
-PERIOD = "S4"
-BROKEN = "01_data_quality_broken"  # the data-quality notebook on a copy of the sample with schema errors
-SCRIPT = '<script>alert("x")</script> Joint purchasing'
+PERIODS = ("S3", "S4", "S5", "final")
+IDENTIFIER = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 
 def _read(name: str) -> nbformat.NotebookNode:
@@ -54,293 +48,200 @@ def _code(nb) -> str:
 
 
 # ------------------------------------------------------------------ committed notebooks (fast)
-def test_the_six_report_notebooks_are_there():
-    assert sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")) == sorted(TITLES)
+def test_one_notebook_per_report_area():
+    assert sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")) == sorted(AREAS)
 
 
-@pytest.mark.parametrize("name", TITLES)
+@pytest.mark.parametrize("name", AREAS)
 def test_notebook_is_valid_and_committed_without_outputs(name):
     nb = _read(name)
     nbformat.validate(nb)
-    assert nb.nbformat == 4
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert nb.metadata["kernelspec"]["display_name"] == "Python 3"
+    assert nb.metadata["kernelspec"]["name"] == "clusnet"   # the project's kernel (make install registers it)
+    assert nb.metadata["clusnet"]["area"] == AREAS[name]
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [], f"{name}: outputs committed"
-            assert cell.execution_count is None, f"{name}: execution count committed"
+            assert cell.outputs == [] and cell.execution_count is None, f"{name}: outputs committed"
         assert "papermill" not in cell.metadata
-        assert "injected-parameters" not in cell.metadata.get("tags", [])
 
 
-@pytest.mark.parametrize("name", TITLES)
-def test_first_cell_is_a_markdown_title_and_a_sentence(name):
-    first = _read(name).cells[0]
-    assert first.cell_type == "markdown"
-    title, *rest = first.source.splitlines()
-    assert title == f"# {TITLES[name]}"
-    assert "".join(rest).strip().endswith(".")
-
-
-@pytest.mark.parametrize("name", TITLES)
+@pytest.mark.parametrize("name", AREAS)
 def test_parameters_cell_declares_exactly_the_five_parameters(name):
     import papermill
 
     nb = _read(name)
-    tagged = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])]
-    assert tagged == [1]
+    assert [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])] == [1]
     tree = ast.parse(nb.cells[1].source)
-    declared = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body}
-    assert all(isinstance(node, ast.Assign) for node in tree.body)
-    assert list(declared) == list(PARAMETERS)
-    assert declared == PARAMETERS
-    # papermill (and the batch runner's guard) must read the same names; an "=" in a comment breaks that.
+    assert {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body} == PARAMETERS
     assert list(papermill.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"))) == list(PARAMETERS)
 
 
-@pytest.mark.parametrize("name", TITLES)
-def test_notebook_is_thin_and_uses_the_report_helpers(name):
+@pytest.mark.parametrize("name", AREAS)
+def test_notebook_is_thin_and_shows_its_section(name):
     code = _code(_read(name))
-    assert "p = report.start(period, data_dir, show_names=show_names, allow_invalid=allow_invalid)" in code
-    assert "report.banner(p)" in code
-    assert "report.write_headline(headline_path, p, headlines." in code
-    assert f'report.provenance(p, "{name}")' in code
-    for forbidden in (".groupby(", ".pivot", ".merge(", "crosstab", 'tables["officers"]', "to_html",
-                      "Markdown(", "HTML("):
+    assert "view = sections.start(period, data_dir" in code
+    if AREAS[name] != "synthesis":
+        assert f'section = sections.build(view, "{AREAS[name]}")' in code
+    assert "show.save_headline(view, section)" in code
+    assert f'show.provenance(view, "{name}")' in code
+    for forbidden in (".groupby(", ".pivot", ".merge(", "crosstab", "to_html", "HTML(", "plt.", "fig ="):
         assert forbidden not in code, f"{name} uses {forbidden}: move it into the package"
-    # every figure is shown once, with its provenance caption, and freed: report.show_figure does all three
-    assert "display(fig)" not in code
-    assert code.count("fig = ") == code.count("report.show_figure(fig, p)")
 
 
-# ------------------------------------------------------------------ executed notebooks (slow)
-def _rows(data_dir: Path, table: str) -> list[dict]:
-    with open(data_dir / f"{table}.csv", encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+def test_the_notebooks_are_the_generators_output():
+    """tools/make_notebooks.py writes them: a hand edit would be lost at the next generation."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", NOTEBOOKS_DIR.parent / "tools" / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, (area, title, body) in module.SPECS.items():
+        expected = json.dumps(module.notebook(name, area, title, body), indent=1, ensure_ascii=False) + "\n"
+        assert (NOTEBOOKS_DIR / f"{name}.ipynb").read_text(encoding="utf-8") == expected, name
 
 
-def _write_rows(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+# ------------------------------------------------------------------ built reports (slow)
+def _executed(build, period, name) -> nbformat.NotebookNode:
+    return nbformat.read(build["reports"] / period / f"{name}.ipynb", as_version=4)
 
 
-def _broken_copy(target: Path) -> Path:
-    """The sample with two bad rows: an officer of an unknown city, a practice with HTML in its title."""
-    shutil.copytree(config.SAMPLE_DATA_DIR, target)
-    officers = _rows(target, "officers")
-    officers[1]["home_city"] = "XXX"
-    _write_rows(target / "officers.csv", officers)
-    practices_rows = _rows(target, "practices")
-    practices_rows[0].update(title=SCRIPT, theme="not_a_theme")
-    _write_rows(target / "practices.csv", practices_rows)
-    return target
+def _outputs_text(nb) -> str:
+    return "\n".join(json.dumps(cell.get("outputs", []), ensure_ascii=False) for cell in nb.cells)
 
 
-def _run_period(data_dir: Path, reports: Path, parameters: dict, only=None) -> Path:
-    """Execute notebooks for PERIOD with the package's own batch runner.
-
-    Processes, one kernel each over Unix sockets, with start and cell timeouts: kernels
-    started from threads over TCP can race for a port, and a kernel that dies at start
-    leaves its client waiting forever.
-    """
-    from clusnet_analysis.publish.batch import run_batch
-
-    result = run_batch([PERIOD], data_dir, NOTEBOOKS_DIR, reports, jobs=2, force=True, parameters=parameters,
-                       only=only, start_timeout=120, execution_timeout=300)
-    assert result.ok, result.summary()
-    return reports / PERIOD
+def _embedded_pngs(nb) -> list[tuple[bytes, str]]:
+    found = []
+    for match in re.finditer(r'src=\\"data:image/png;base64,([A-Za-z0-9+/=]+)\\" alt=\\"([^"\\]*)\\"',
+                             _outputs_text(nb)):
+        found.append((base64.b64decode(match.group(1)), match.group(2)))
+    return found
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict:
-    """Every notebook executed once; name -> {"headline": dict, "outputs": all output text}."""
-    root = tmp_path_factory.mktemp("notebook_runs")
-    broken_dir = _broken_copy(root / "broken_data")
-    sample = _run_period(config.SAMPLE_DATA_DIR, root / "reports", {"show_names": False, "allow_invalid": False})
-    broken = _run_period(broken_dir, root / "broken_reports", {"show_names": False, "allow_invalid": True},
-                         only=["01"])
-    folders = {name: (sample, name) for name in TITLES}
-    folders[BROKEN] = (broken, "01_data_quality")
-    results = {}
-    for name, (folder, notebook) in folders.items():
-        executed = nbformat.read(folder / f"{notebook}.ipynb", as_version=4)
-        texts = [json.dumps(cell.get("outputs", []), ensure_ascii=False) for cell in executed.cells]
-        headline = json.loads((folder / f"{notebook}.headline.json").read_text(encoding="utf-8"))
-        results[name] = {"headline": headline, "notebook": executed, "outputs": "\n".join(texts)}
-    results["broken_dir"] = broken_dir
-    return results
-
-
-@pytest.fixture(scope="module")
-def sample():
-    ds = dataset.load(config.SAMPLE_DATA_DIR)
-    programme = ds.programme
-    s3, s4 = programme.period("S3"), programme.period("S4")
-    exchanges = _rows(config.SAMPLE_DATA_DIR, "exchanges")
-    drafts = {row["exchange_id"] for row in exchanges if row["status"] == "draft"}
-
-    def within(day: str, start: dt.date, end: dt.date) -> bool:
-        return start <= dt.date.fromisoformat(day) <= end
-
-    cumulative = [r for r in exchanges
-                  if r["exchange_id"] not in drafts and within(r["start_date"], s3.start, s4.end)]
-    this_period = [r for r in cumulative if within(r["start_date"], s4.start, s4.end)]
-    return {
-        "ds": ds, "programme": programme, "drafts": drafts, "s3": s3, "s4": s4, "within": within,
-        "cumulative_ids": {r["exchange_id"] for r in cumulative},
-        "this_period_ids": {r["exchange_id"] for r in this_period},
-        "person_days": sum((dt.date.fromisoformat(r["end_date"]) - dt.date.fromisoformat(r["start_date"])).days + 1
-                           for r in cumulative),
-    }
-
-
-def _figures(runs, name) -> dict:
-    record = runs[name]["headline"]
-    assert record["period"] == PERIOD
-    assert record["synthetic"] is True
-    return record["figures"]
+def views(sample_build):
+    ds = load(sample_build["data"], use_cache=False)
+    return {p: sections.for_dataset(ds, p) for p in PERIODS}
 
 
 @pytest.mark.slow
-def test_every_notebook_ran_and_wrote_its_headline(runs):
-    for name in [*TITLES, BROKEN]:
-        record = runs[name]["headline"]
-        assert record["input_fingerprint"]
-        outputs = runs[name]["outputs"]
-        assert "SYNTHETIC SAMPLE DATA" in outputs
-        assert "Provenance." in outputs
-        assert '"output_type": "error"' not in outputs
-        assert "Traceback" not in outputs
+@pytest.mark.parametrize("period", PERIODS)
+def test_every_notebook_ran_cleanly(sample_build, period):
+    for name in AREAS:
+        text = _outputs_text(_executed(sample_build, period, name))
+        assert '"output_type": "error"' not in text and "Traceback" not in text, name
+        assert "SYNTHETIC SAMPLE DATA" in text and "Provenance." in text, name
 
 
 @pytest.mark.slow
-def test_data_quality_headline(runs, sample):
-    ds = sample["ds"]
-    figures = _figures(runs, "01_data_quality")
-    assert figures["schema_errors"] == 0
-    assert figures["rows_quarantined"] == 0
-    assert figures["findings_total"] == len(ds.findings)
-    assert figures["findings_this_period"] == int((ds.findings["period"] == PERIOD).sum())
-    summary = rules.summarise(ds.findings)
-    assert figures["findings_by_rule"] == dict(zip(summary["rule_id"], summary["findings"].astype(int)))
-    assert figures["drafts"] == len(sample["drafts"]) == 2
+@pytest.mark.parametrize("period", PERIODS)
+def test_headline_files_hold_the_sections_key_numbers(sample_build, views, period):
+    for name, area in AREAS.items():
+        stored = json.loads((sample_build["reports"] / period / f"{name}.headline.json").read_text())
+        assert stored["period"] == period and stored["area"] == area
+        expected = sections.build(views[period], area).headline()
+        assert stored["key_numbers"] == json.loads(json.dumps(expected["key_numbers"])), (period, name)
 
 
 @pytest.mark.slow
-def test_cross_city_headline(runs, sample):
-    ds, programme = sample["ds"], sample["programme"]
-    figures = _figures(runs, "02_cross_city")
-    assert figures["exchanges_this_period"] == len(sample["this_period_ids"]) == 12
-    assert figures["exchanges_cumulative"] == len(sample["cumulative_ids"]) == 20
-    assert figures["person_days_cumulative"] == sample["person_days"]
-    cumulative = select_period(ds.exchanges, programme, PERIOD, cumulative=True)
-    assert figures["connected_pair_share_cumulative"] == pytest.approx(
-        crosscity.connected_pair_share(cumulative, programme), abs=1e-6)
-    # links created from the start of S3 to the end of S4, not tied to a draft, between two clusters
-    expected_links = [row for row in _rows(config.SAMPLE_DATA_DIR, "links")
-                      if sample["within"](row["created_on"], sample["s3"].start, sample["s4"].end)
-                      and row["exchange_id"] not in sample["drafts"] and row["from_cluster"] != row["to_cluster"]]
-    assert figures["links_cumulative"] == len(expected_links)
+@pytest.mark.parametrize("period", PERIODS)
+def test_figures_on_the_pages_are_the_figure_files(sample_build, views, period, tmp_path):
+    """Every figure a notebook shows is byte for byte the PNG that clusnet figures writes for it."""
+    from clusnet_analysis.publish.figures import build_figures
+
+    out = sample_build["reports"] / "figures" if period == "final" else tmp_path / "figures"
+    if period != "final":
+        build_figures(views[period], out)
+    files = {p.stem: p.read_bytes() for p in out.glob("*.png")}
+    assert len(files) == 6
+    shown = {}
+    for name, area in AREAS.items():
+        for png, alt in _embedded_pngs(_executed(sample_build, period, name)):
+            matches = [stem for stem, data in files.items() if data == png]
+            assert matches, f"{period}/{name} shows a figure that is not a figure file"
+            assert alt and "No description" not in alt
+            shown.setdefault(matches[0], set()).add(area)
+    assert set(shown) == set(files)                       # every figure file is shown ...
+    assert all("synthesis" in areas for areas in shown.values())  # ... and again, the same, in the synthesis
 
 
 @pytest.mark.slow
-def test_budget_headline(runs, sample):
-    ds, programme = sample["ds"], sample["programme"]
-    figures = _figures(runs, "03_budget")
-    table = budget.interreg_table(ds.expenses, programme, PERIOD, by="home_city")
-    total = table.set_index("home_city").loc[budget.TOTAL]
-    lines = ds.expenses.loc[ds.expenses["counted"] & ds.expenses["period"].isin(["S3", "S4"])]
-    this_period = lines.loc[lines["period"] == PERIOD]
-    assert figures["total_so_far_eur"] == pytest.approx(total["total_so_far_eur"], abs=1e-5)
-    assert figures["total_so_far_eur"] == pytest.approx(lines["amount_eur"].sum(), abs=1e-5)
-    assert figures["this_period_eur"] == pytest.approx(this_period["amount_eur"].sum(), abs=1e-5)
-    assert figures["budget_eur"] == programme.officers_per_city * len(programme.partner_cities) * programme.cap_eur
-    assert figures["pct_of_budget"] == pytest.approx(100 * figures["total_so_far_eur"] / figures["budget_eur"],
-                                                     abs=1e-5)
-    costs = select_period(ds.costs, programme, PERIOD, cumulative=True)
-    assert figures["total_so_far_eur"] == pytest.approx(
-        budget.programme_total(costs, programme)["spent_eur"].item(), abs=0.01)
-    findings = ds.findings
-    over_cap_findings = findings.loc[(findings["rule_id"] == "over_cap") & findings["period"].isin(["S3", "S4"])]
-    assert figures["exchanges_over_cap"] == len(over_cap_findings) == 0  # the sample's one is in S5
-    assert figures["unconverted_lines"] == int(lines["amount_eur"].isna().sum()) == 1
+def test_headline_numbers_match_a_recount_of_the_csv_files(sample_build):
+    def number(period, name, id, scope):
+        stored = json.loads((sample_build["reports"] / period / f"{name}.headline.json").read_text())
+        return next(k["value"] for k in stored["key_numbers"] if k["id"] == id and k["scope"] == scope)
+
+    assert number("S4", "02_cross_city", "exchanges", "this_period") == 12
+    assert number("S4", "02_cross_city", "exchanges", "cumulative") == 20
+    assert [number("final", "02_cross_city", "exchanges", s) for s in ("S3", "S4", "S5", "outside", "total")] == \
+        [8, 12, 8, 1, 29]
+    # S5's claims are what the final report gives for S5: 10,702.30 EUR; the visit after the window is apart
+    assert number("S5", "03_budget", "claimed", "this_period") == pytest.approx(10702.30)
+    assert number("final", "03_budget", "claimed", "S5") == pytest.approx(10702.30)
+    assert number("final", "03_budget", "claimed", "total") == pytest.approx(38486.67)
+    assert number("S5", "03_budget", "claimed", "cumulative") == pytest.approx(38486.67 - 1231.49)
+    assert number("final", "03_budget", "reimbursable", "total") == pytest.approx(29459.23)
 
 
 @pytest.mark.slow
-def test_best_practices_headline(runs, sample):
-    ds, programme = sample["ds"], sample["programme"]
-    figures = _figures(runs, "04_best_practices")
-    rows = _rows(config.SAMPLE_DATA_DIR, "practices")
-    assert figures["practices_cumulative"] == sum(r["exchange_id"] in sample["cumulative_ids"] for r in rows)
-    assert figures["practices_this_period"] == sum(r["exchange_id"] in sample["this_period_ids"] for r in rows)
-    view = select_period(practices.practices_view(ds.tables["practices"], ds.exchanges), programme, PERIOD,
-                         cumulative=True)
-    assert figures["practices_reported_by_several"] == len(practices.reported_by_several(view))
-    assert figures["mean_coverage_share"] == pytest.approx(
-        practices.gap_coverage(view, programme)["coverage_share"].mean(), abs=1e-6)
+def test_a_semester_shows_nothing_dated_after_its_end(sample_build):
+    """S4 ends on 30 June 2010: the over-cap visit X022 (Sept 2010) and the December drafts are later."""
+    text = _outputs_text(_executed(sample_build, "S4", "01_data_quality"))
+    for later in ("X022", "X029", "X030", "X031"):
+        assert later not in text
+    budget = json.loads((sample_build["reports"] / "S4" / "03_budget.headline.json").read_text())
+    assert {k["id"]: k["value"] for k in budget["key_numbers"]}["exchanges_over_cap"] == 0
+    assert "Statuses (draft, submitted, validated) are today" in _outputs_text(_executed(sample_build, "S4",
+                                                                                         "03_budget"))
+
+
+def _pages(build):
+    return sorted(build["reports"].glob("*/0*.html"))
 
 
 @pytest.mark.slow
-def test_cluster_phases_headline(runs, sample):
-    ds, programme = sample["ds"], sample["programme"]
-    figures = _figures(runs, "05_cluster_phases")
-    scored = [r for r in _rows(config.SAMPLE_DATA_DIR, "assessments")
-              if dt.date.fromisoformat(r["assessed_on"]) <= sample["s4"].end]
-    assert figures["clusters_assessed"] == len({r["cluster_id"] for r in scored})
-    assert sum(figures["clusters_per_phase"].values()) == figures["clusters_assessed"]
-    assert list(figures["clusters_per_phase"]) == sorted(ds.model.phase_ids)  # every phase, zeros included
-    assessments = ds.tables["assessments"]
-    until_end = assessments.loc[assessments["assessed_on"] <= pd.Timestamp(sample["s4"].end)]
-    placements = phases.cluster_placements(until_end, ds.model, programme, clusters=ds.tables["clusters"])
-    latest = phases.latest_placements(placements)
-    assert figures["clusters_per_phase"] == latest["phase"].value_counts().reindex(
-        sorted(ds.model.phase_ids), fill_value=0).to_dict()
-    # one assessment round per cluster up to the end of S4 (the second is in October 2010): no movement yet
-    rounds = {(r["cluster_id"], r["assessed_on"]) for r in scored}
-    assert len(rounds) == figures["clusters_assessed"]
-    assert figures["moved_up"] == figures["moved_down"] == 0
+def test_no_page_shows_an_identifier_as_a_header(sample_build):
+    problems = []
+    for page in _pages(sample_build):
+        text = page.read_text(encoding="utf-8")
+        for header in re.findall(r"<th[^>]*>(.*?)</th>", text, flags=re.S):
+            if IDENTIFIER.search(re.sub(r"<[^>]+>", "", header)):
+                problems.append((page.name, header))
+        for caption in re.findall(r'class="table-title"><b>(.*?)</b>', text):
+            if IDENTIFIER.search(caption):
+                problems.append((page.name, caption))
+    assert problems == []
 
 
 @pytest.mark.slow
-def test_final_synthesis_headline_is_the_union_of_the_others(runs):
-    union = {}
-    for name in [n for n in TITLES if n != "06_final_synthesis"]:
-        union.update(_figures(runs, name))
-    assert _figures(runs, "06_final_synthesis") == union
+def test_every_page_has_its_own_title_a_navigation_bar_and_alt_texts(sample_build):
+    titles = {}
+    for page in _pages(sample_build):
+        text = page.read_text(encoding="utf-8")
+        title = re.search(r"<title>(.*?)</title>", text).group(1)
+        assert title not in titles, f"{page} and {titles.get(title)} share the title {title!r}"
+        titles[title] = page
+        assert '<nav class="clusnet-nav"' in text and 'href="../index.html"' in text
+        assert 'href="../figures/index.html"' in text and 'href="../validation/index.html"' in text
+        assert "No description has been provided" not in text
+        assert "City codes:" in text and "@media print" in text
+    assert len(titles) == 4 * 7
 
 
 @pytest.mark.slow
-def test_no_officer_name_in_any_output(runs):
-    names = [row["name"] for row in _rows(config.SAMPLE_DATA_DIR, "officers")]
-    assert len(names) == 31
-    for name in [*TITLES, BROKEN]:
-        outputs = runs[name]["outputs"]
-        leaked = [n for n in names if n in outputs]
-        assert leaked == [], f"{name} shows officer names"
+def test_the_synthesis_is_named_for_its_period_and_opens_with_key_numbers(sample_build):
+    for period, title in (("S3", "Period synthesis"), ("final", "Final report synthesis")):
+        text = (sample_build["reports"] / period / "07_synthesis.html").read_text(encoding="utf-8")
+        assert f"<h1>{title}" in text
+        assert text.index("Key numbers") < text.index("What this shows")
+        index = (sample_build["reports"] / period / "index.html").read_text(encoding="utf-8")
+        assert title in index
+        assert ("Final report synthesis" in index) == (period == "final")
 
 
 @pytest.mark.slow
-def test_data_values_are_escaped(runs):
-    # practice P051 (exchange X018, S4) is titled: R&D "open lab" vouchers
-    html_outputs = [o["data"]["text/html"] for cell in runs["04_best_practices"]["notebook"].cells
-                    for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
-    assert any("R&amp;D" in html for html in html_outputs)
-    assert not any("R&D" in html for html in html_outputs)
-
-
-@pytest.mark.slow
-def test_data_quality_on_broken_data_lists_errors_and_hides_names(runs):
-    broken = dataset.load(runs["broken_dir"])
-    figures = _figures(runs, BROKEN)
-    assert figures["schema_errors"] == broken.error_count > 0
-    assert figures["rows_quarantined"] == broken.quarantined_count > 0
-    html = "\n".join(o["data"]["text/html"] for cell in runs[BROKEN]["notebook"].cells
-                     for o in cell.get("outputs", []) if "text/html" in o.get("data", {}))
-    assert "INCOMPLETE DATA" in html
-    assert "unknown city XXX" in html
-    assert "officers: 1 row(s) quarantined" in html
-    assert "&lt;script&gt;alert" in html and "<script>alert" not in html
-    hidden_name = _rows(config.SAMPLE_DATA_DIR, "officers")[1]["name"]  # the quarantined officer
-    assert hidden_name not in runs[BROKEN]["outputs"]
+def test_the_final_report_writes_the_authors_tables(sample_build):
+    final = sample_build["reports"] / "final"
+    assert (final / "tables.xlsx").is_file()
+    csvs = sorted(p.name for p in (final / "tables").glob("*.csv"))
+    assert "budget_by_city.csv" in csvs and "practices_inventory.csv" in csvs
+    manifest = json.loads((final / "manifest.json").read_text())
+    assert "tables.xlsx" in {o["path"] for o in manifest["outputs"]}

@@ -114,6 +114,16 @@ CASES = [
      dict(officers=OFFICERS + [officer("O6")]),
      dict(officers=OFFICERS + [officer("O6"), officer("O7")]),
      [("officer_quota", "LYO")]),
+    ("over_allocation", "LYO spends exactly its 3 x 1,550 EUR vs 0.01 EUR more",
+     dict(exchanges=[exchange("X1"), exchange("X2", start_date="2009-09-14", end_date="2009-09-18"),
+                     exchange("X3", start_date="2009-09-21", end_date="2009-09-25")],
+          expenses=[expense(f"E{i}", f"X{i}", "travel", "1550") for i in (1, 2, 3)]),
+     dict(exchanges=[exchange("X1"), exchange("X2", start_date="2009-09-14", end_date="2009-09-18"),
+                     exchange("X3", start_date="2009-09-21", end_date="2009-09-25"),
+                     exchange("X4", start_date="2009-09-28", end_date="2009-10-02")],
+          expenses=[expense(f"E{i}", f"X{i}", "travel", "1550") for i in (1, 2, 3)]
+          + [expense("E4", "X4", "travel", "0.01")]),
+     [("over_allocation", "LYO")]),
     ("ineligible_employer", "city vs university",
      dict(officers=OFFICERS + [officer("O6", "MUC", "city")]),
      dict(officers=OFFICERS + [officer("O6", "MUC", "university"), officer("O7", "MUC", "external_expert"),
@@ -327,6 +337,76 @@ def test_drafts_are_out_of_totals_and_every_other_rule():
     assert costs["counted"].to_dict() == {"X1": True, "X9": False}
     assert costs.loc[costs["counted"], "total_eur"].sum() == 300.0
     assert c.expenses.set_index("expense_id")["counted"].to_dict() == {"EX9-1": False, "E1": True}
+
+
+THREE_WEEKS = [exchange("X1"), exchange("X2", start_date="2009-09-14", end_date="2009-09-18"),
+               exchange("X3", start_date="2009-09-21", end_date="2009-09-25")]
+
+
+def test_over_allocation_message():
+    c = check(exchanges=THREE_WEEKS + [exchange("X4", start_date="2009-09-28", end_date="2009-10-02")],
+              expenses=[expense(f"E{i}", f"X{i}", "travel", "1200") for i in (1, 2, 3, 4)])
+    f = c.finding("over_allocation")
+    # 4 x 1,200 = 4,800 EUR against 3 x 1,550 = 4,650 EUR: 103.2 %, 150 EUR over
+    assert f["message"] == ("eligible spend of LYO is 4,800.00 EUR, 103.2 % of its allocation of 4,650 EUR "
+                            "(over by 150.00 EUR)")
+    assert (f["subject_type"], f["home_city"], f["value"], f["limit"]) == ("city", "LYO", "4800.0", "4650")
+    assert pd.isna(f["exchange_id"])
+
+
+def test_over_allocation_counts_only_eligible_exchanges():
+    # X4 goes to Stockholm (not a partner): ineligible, so LYO's eligible spend stays 3,600 EUR.
+    four = THREE_WEEKS + [exchange("X4", host_city="STO", start_date="2009-09-28", end_date="2009-10-02")]
+    c = check(exchanges=four, expenses=[expense(f"E{i}", f"X{i}", "travel", "1200") for i in (1, 2, 3, 4)])
+    assert c.pairs == [("not_partner_city", "X4")]
+
+
+def test_over_allocation_uses_the_written_allocation_and_is_off_without_one():
+    one = [exchange("X1")]
+    spend = [expense("E1", "X1", "travel", "1000.01")]
+    small = dataclasses.replace(CLUSNET, allocation_eur={"LYO": 1000.0})
+    assert check(small, exchanges=one, expenses=spend).pairs == [("over_allocation", "LYO")]
+    assert check(dataclasses.replace(CLUSNET, allocation_eur={"LYO": 1000.01}),
+                 exchanges=one, expenses=spend).pairs == []
+    # No quota and no written allocation: no allocation, so nothing can be over it.
+    no_quota = dataclasses.replace(CLUSNET, officers_per_city=None)
+    assert check(no_quota, exchanges=THREE_WEEKS + [exchange("X4", start_date="2009-09-28", end_date="2009-10-02")],
+                 expenses=[expense(f"E{i}", f"X{i}", "travel", "1500") for i in (1, 2, 3, 4)]).pairs == []
+
+
+def test_ineligible_employer_is_attached_to_each_counted_exchange():
+    officers = OFFICERS + [officer("O6", "MUC", "university"), officer("O7", "MUC", "eurocities")]
+    exchanges = [exchange("X1", officer_id="O6"),                                               # S3
+                 exchange("X2", officer_id="O6", start_date="2010-02-01", end_date="2010-02-05",
+                          agenda_sent_date="2010-01-20", report_received_date="2010-02-20"),    # S4
+                 exchange("X3", officer_id="O6", start_date="2010-03-01", end_date="2010-03-05",
+                          status="draft", agenda_sent_date="2010-02-20")]                       # draft
+    c = check(officers=officers, exchanges=exchanges)
+    hits = c.findings[c.findings["rule_id"] == "ineligible_employer"]
+    # O6: one row per counted exchange (not the draft); O7 has no exchange: one row without one.
+    assert hits["subject_id"].tolist() == ["O6", "O6", "O7"]
+    assert hits["exchange_id"].fillna("").tolist() == ["X1", "X2", ""]
+    assert hits["period"].fillna("").tolist() == ["S3", "S4", ""]
+    assert set(hits["message"]) == {"employer type 'university' is not eligible (allowed: city)",
+                                    "employer type 'eurocities' is not eligible (allowed: city)"}
+
+
+def test_lines_waiting_for_their_conversion_date_are_not_a_missing_rate():
+    by_validation = dataclasses.replace(CLUSNET, conversion_month="validated_on")
+    gbp = lines("X1", "90", currency="GBP")
+    # Validated in September 2009 (a GBP rate exists): converted at 0.9.
+    c = check(by_validation, exchanges=[exchange(officer_id="O4", validated_on="2009-09-30")], expenses=gbp)
+    assert c.pairs == [] and c.expenses["amount_eur"].tolist() == [100.0]
+    assert c.expenses["month"].tolist() == ["2009-09"]
+    # Validated in October 2009: no rate for that month, a finding naming it.
+    c = check(by_validation, exchanges=[exchange(officer_id="O4", validated_on="2009-10-02")], expenses=gbp)
+    assert c.pairs == [("missing_fx_rate", "EX1-1")]
+    assert "no GBP rate for 2009-10" in c.findings["message"].iat[0]
+    # Not validated yet: nothing to convert at, no finding, the line stays unconverted.
+    c = check(by_validation, exchanges=[exchange(officer_id="O4", status="submitted")], expenses=gbp)
+    assert c.pairs == []
+    assert np.isnan(c.expenses["amount_eur"].iat[0]) and pd.isna(c.expenses["month"].iat[0])
+    assert c.costs["unconverted_lines"].tolist() == [1]
 
 
 def test_summarise_lists_every_rule():

@@ -149,7 +149,7 @@ def test_view_columns_and_counted():
     assert list(view.columns) == [
         "exchange_id", "officer_id", "officer_pseudonym", "home_city", "host_city", "start_date", "end_date",
         "status", "counted", "group_visit_id", "period", "duration_days", "agenda_sent_date",
-        "report_received_date", "report_pages", "report_language"]
+        "report_received_date", "report_pages", "report_language", "validated_on"]
     assert view["counted"].tolist() == [True, False, True]
     assert view["home_city"].tolist() == ["LYO", "BCN", "MAN"]
 

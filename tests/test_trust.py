@@ -17,63 +17,22 @@ from pathlib import Path
 
 import pytest
 
-from clusnet_analysis import __version__, config
+from clusnet_analysis import __version__
+from conftest import HOSTILE_CLUSTER, HOSTILE_IMG, HOSTILE_SCRIPT, clusnet_cli, tree_hashes
 
 pytestmark = pytest.mark.slow
 
-SCRIPT_TITLE = "<script>alert(1)</script>"
-IMG_TITLE = "<img src=x onerror=alert(1)>"
-CLUSTER_NAME = "<b onmouseover=alert(2)>Bold cluster</b>"
+SCRIPT_TITLE = HOSTILE_SCRIPT
+IMG_TITLE = HOSTILE_IMG
+CLUSTER_NAME = HOSTILE_CLUSTER
+_hashes = tree_hashes
+_clusnet = clusnet_cli
 
 
-def _rewrite(path: Path, edit) -> None:
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    edit(rows)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _clusnet(*args, env, check=True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "clusnet_analysis", *args], env=env, text=True,
-                          capture_output=True, check=check, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def build(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trust")
-    data = root / "data"
-    shutil.copytree(config.SAMPLE_DATA_DIR, data)
-
-    def hostile_practices(rows):
-        rows[0]["title"], rows[0]["transferability"] = SCRIPT_TITLE, "5"
-        rows[1]["title"], rows[1]["transferability"] = IMG_TITLE, "5"
-
-    def hostile_cluster(rows):
-        rows[0]["name"] = CLUSTER_NAME
-
-    def hostile_evidence(rows):
-        rows[0]["evidence"] = IMG_TITLE
-
-    _rewrite(data / "practices.csv", hostile_practices)
-    _rewrite(data / "clusters.csv", hostile_cluster)
-    _rewrite(data / "assessments.csv", hostile_evidence)
-    before = _hashes(data)
-    reports = root / "reports"
-    env = {**os.environ, "CLUSNET_REPORTS_DIR": str(reports), "CLUSNET_CACHE_DIR": str(root / "cache")}
-    _clusnet("validate", "--data", str(data), env=env)
-    _clusnet("run", "--period", "all", "--data", str(data), "--jobs", "2", env=env)
-    _clusnet("figures", "--data", str(data), env=env)
-    with open(data / "officers.csv", encoding="utf-8") as fh:
-        names = [row["name"] for row in csv.DictReader(fh)]
-    return {"root": root, "data": data, "reports": reports, "env": env, "before": before, "names": names}
+@pytest.fixture
+def build(sample_build):
+    """The suite's one full build (tests/conftest.py)."""
+    return sample_build
 
 
 def _report_files(reports: Path) -> list[Path]:
@@ -87,7 +46,7 @@ def _forms(name: str) -> set[str]:
 
 def test_no_officer_name_in_any_report_file(build):
     files = _report_files(build["reports"])
-    assert len(files) > 100          # 4 periods x (6 reports x 3 files + index + manifest), figures, validation
+    assert len(files) > 120          # 4 periods x (7 reports x 3 files + index + manifest), figures, tables
     leaks = []
     for path in files:
         text = path.read_bytes().decode("utf-8", errors="replace")
@@ -109,7 +68,7 @@ def test_names_appear_only_with_show_names(build, tmp_path):
 
 def test_hostile_free_text_is_escaped_in_every_html(build):
     pages = [p for p in _report_files(build["reports"]) if p.suffix == ".html"]
-    assert len(pages) == 4 * 6 + 4 + 1
+    assert len(pages) == 4 * 7 + 4 + 1 + 1 + 1  # reports, period indexes, top index, figures, validation
     escaped_script = html.escape(SCRIPT_TITLE, quote=False)
     seen_escaped = False
     for page in pages:

@@ -31,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.analysis.order import known_first
+from clusnet_analysis.rules.programme import Programme, city_allocations, programme_budget
 from clusnet_analysis.analysis.periods import FINAL, check_period, counted
 
 #: Label of the closing row of a table.
@@ -41,7 +42,7 @@ TOTAL = "total"
 # ---------------------------------------------------------------- helpers
 def _ordered(known: list[str] | tuple[str, ...], seen: pd.Series) -> list[str]:
     """Known labels in programme order, then unexpected ones (sorted) so nothing is lost."""
-    return [*known, *sorted(set(seen.dropna()) - set(known))]
+    return known_first(known, seen)
 
 
 def _pct(part: pd.Series, whole: pd.Series) -> pd.Series:
@@ -137,8 +138,9 @@ def category_vs_reference(expenses_eur: pd.DataFrame, programme: Programme, tota
 def city_vs_allocation(exchange_costs: pd.DataFrame, programme: Programme, total: bool = True) -> pd.DataFrame:
     """Spend of each home city (the home city pays) against its allocation.
 
-    Allocation (``budget_eur``) = officers_per_city × cap_eur; NaN for a city
-    that is not a partner city. Columns: ``home_city, exchanges, budget_eur,
+    Allocation (``budget_eur``) = ``programme.city_allocations`` (written in the
+    programme file, or officers_per_city × cap_eur); NaN for a city that is not a
+    partner city. Columns: ``home_city, exchanges, budget_eur,
     spent_eur, remaining_eur, pct_of_budget, mean_per_exchange_eur,
     exchanges_over_cap, unconverted_lines``. Rows: partner cities in programme
     order (zeros for cities that sent nobody), then ``"total"``.
@@ -159,8 +161,8 @@ def city_vs_allocation(exchange_costs: pd.DataFrame, programme: Programme, total
         .rename_axis("home_city")
         .reset_index()
     )
-    allocation = programme.officers_per_city * programme.cap_eur
-    out["budget_eur"] = [allocation if c in programme.partner_cities else np.nan for c in cities]
+    allocations = city_allocations(programme)
+    out["budget_eur"] = [allocations.get(c, np.nan) for c in cities]
     if total:
         out = pd.concat([out, _total_row(out, "home_city", ["exchanges", "spent_eur", "exchanges_over_cap",
                                                             "unconverted_lines", "budget_eur"])],
@@ -178,14 +180,16 @@ def programme_total(exchange_costs: pd.DataFrame, programme: Programme) -> pd.Da
     """One row: the whole programme's spend against its full allocation.
 
     Columns: ``exchanges, planned_exchanges`` (officers_per_city × partner
-    cities), ``budget_eur`` (planned exchanges × cap), ``spent_eur,
+    cities), ``budget_eur`` (the programme budget: written, or the sum of the
+    city allocations), ``spent_eur,
     remaining_eur, pct_of_budget, mean_per_exchange_eur,
     reference_per_exchange_eur, cap_per_exchange_eur, exchanges_over_cap,
     overrun_eur`` (sum of the amounts above the cap), ``unconverted_lines``.
     """
     check = exchange_budget_check(exchange_costs, programme)
     n = len(check)
-    budget = planned_exchanges(programme) * programme.cap_eur
+    budget = programme_budget(programme)
+    budget = np.nan if budget is None else budget
     spent = float(check["total_eur"].sum())
     return pd.DataFrame([{
         "exchanges": n,
@@ -255,8 +259,8 @@ def interreg_table(
                    if c in programme.reference_eur else np.nan for c in keys]
     else:
         keys = _ordered(programme.partner_cities, lines["home_city"])
-        allocation = programme.officers_per_city * programme.cap_eur
-        budgets = [allocation if c in programme.partner_cities else np.nan for c in keys]
+        allocations = city_allocations(programme)
+        budgets = [allocations.get(c, np.nan) for c in keys]
 
     def amount(rows: pd.DataFrame) -> np.ndarray:
         return rows.groupby(by)["amount_eur"].sum().reindex(keys, fill_value=0.0).to_numpy()
@@ -335,10 +339,11 @@ def cost_level_by_host(
     exchange. Uses :func:`exchange_daily_costs` (same ``categories`` option);
     excluded exchanges are counted, not hidden.
 
-    Columns: ``host_city, exchanges_used, exchanges_excluded,
-    median_daily_cost_eur, programme_median_daily_cost_eur,
-    relative_to_programme``. Rows: partner cities in programme order (NaN
-    medians for a city without comparable exchanges).
+    Columns: ``host_city, partner`` (False for a host that is not a partner
+    city), ``exchanges_used, exchanges_excluded, median_daily_cost_eur,
+    programme_median_daily_cost_eur, relative_to_programme``. Rows: partner
+    cities in programme order (NaN medians for a city without comparable
+    exchanges), then other hosts seen.
     """
     daily = exchange_daily_costs(exchange_costs, categories)
     hosts = _ordered(programme.partner_cities, daily["host_city"])
@@ -352,6 +357,7 @@ def cost_level_by_host(
         "median_daily_cost_eur": used.groupby("host_city")["daily_cost_eur"].median().reindex(hosts).to_numpy(),
     })
     out = out.astype({"exchanges_used": "int64", "exchanges_excluded": "int64", "median_daily_cost_eur": "float64"})
+    out.insert(1, "partner", out["host_city"].isin(programme.partner_cities))
     out["programme_median_daily_cost_eur"] = programme_median
     out["relative_to_programme"] = out["median_daily_cost_eur"] / programme_median
     return out

@@ -17,17 +17,12 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.analysis.order import city_order
 from clusnet_analysis.analysis.periods import counted
-
-
-def city_order(programme: Programme, *observed: pd.Series) -> list[str]:
-    """Partner cities in programme order, then any other city seen in ``observed`` (sorted)."""
-    partners = list(programme.partner_cities)
-    seen = {c for s in observed for c in s.dropna().unique()}
-    return partners + sorted(seen - set(partners))
 
 
 # ---------------------------------------------------------------- flows
@@ -96,22 +91,32 @@ def sent_hosted(exchanges: pd.DataFrame, programme: Programme) -> pd.DataFrame:
 def quota_use(exchanges: pd.DataFrame, programme: Programme) -> pd.DataFrame:
     """How many of each home city's officer places were used.
 
-    Columns: ``home_city, exchanges_sent, officers_sent`` (distinct officers),
-    ``officers_quota`` (programme.officers_per_city), ``quota_use_share``
-    (officers_sent / officers_quota; above 1 means more officers than places),
-    ``places_left`` (quota − sent, not below 0).
+    Only partner cities have places. Rows: partner cities in programme order, then
+    any non-partner city that *sent* officers (a data error the rules report as
+    not_partner_city), sorted; a city that only hosted is not listed (it has no
+    places). Columns: ``home_city, partner`` (bool), ``exchanges_sent,
+    officers_sent`` (distinct officers), ``officers_quota``
+    (programme.officers_per_city; NaN for a non-partner city and when the programme
+    has no officer quota), ``quota_use_share`` (officers_sent / officers_quota;
+    above 1 means more officers than places), ``places_left`` (quota − sent, not
+    below 0; NaN without a quota).
     """
     ex = counted(exchanges)
-    cities = city_order(programme, ex["home_city"], ex["host_city"])
+    cities = city_order(programme, ex["home_city"])
     per_city = ex.groupby("home_city").agg(
         exchanges_sent=("exchange_id", "size"), officers_sent=("officer_id", "nunique")
     ).reindex(cities, fill_value=0)
     out = per_city.rename_axis("home_city").reset_index().astype(
         {"exchanges_sent": "int64", "officers_sent": "int64"}
     )
-    out["officers_quota"] = programme.officers_per_city
-    out["quota_use_share"] = out["officers_sent"] / programme.officers_per_city
-    out["places_left"] = (out["officers_quota"] - out["officers_sent"]).clip(lower=0)
+    partner = out["home_city"].isin(programme.partner_cities)
+    out.insert(1, "partner", partner)
+    quota = programme.officers_per_city
+    has_quota = quota is not None and not isinstance(quota, bool)
+    quota_values = pd.Series(float(quota) if has_quota else np.nan, index=out.index).where(partner)
+    out["officers_quota"] = quota_values.astype("Int64")
+    out["quota_use_share"] = (out["officers_sent"] / quota_values).astype("float64")
+    out["places_left"] = (quota_values - out["officers_sent"]).clip(lower=0).astype("Int64")
     return out
 
 

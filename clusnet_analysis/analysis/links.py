@@ -16,12 +16,13 @@ import networkx as nx
 import pandas as pd
 
 from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.analysis.order import known_first
 from clusnet_analysis.analysis.periods import FINAL, counted, select_period
+from clusnet_analysis.ingest.codes import LINK_KINDS
 
 #: Period of a link created outside every reporting period.
 OUTSIDE = "outside"
 UNKNOWN_CITY = "unknown"
-LINK_KINDS = ("contact", "follow_up_visit", "joint_project", "other")
 
 
 # ---------------------------------------------------------------- the view
@@ -203,7 +204,7 @@ def cross_city_links(view: pd.DataFrame) -> pd.DataFrame:
     links = counted(view) if "counted" in view.columns else view
     links = links.loc[links["from_cluster"] != links["to_cluster"]]
     table = pd.crosstab(links["kind"], links["cross_city"]) if len(links) else pd.DataFrame()
-    kinds = [*LINK_KINDS, *sorted(set(links["kind"].dropna()) - set(LINK_KINDS))]
+    kinds = known_first(LINK_KINDS, links["kind"])
     table = table.reindex(index=kinds, columns=[False, True], fill_value=0).fillna(0).astype("int64")
     table.columns = ["same_city", "cross_city"]
     table["total"] = table["same_city"] + table["cross_city"]

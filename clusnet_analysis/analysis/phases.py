@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from clusnet_analysis.analysis.order import city_order
+
 from clusnet_analysis.rules.programme import ClusterModel, Programme
 
 UNKNOWN_CITY = "unknown"
@@ -221,8 +223,7 @@ def phase_movement(placements: pd.DataFrame) -> pd.DataFrame:
 
 
 def _city_order(cities: pd.Series, programme: Programme | None) -> list[str]:
-    partner = list(programme.partner_cities) if programme is not None else []
-    return [*partner, *sorted(set(cities.dropna()) - set(partner))]
+    return city_order(programme, cities)
 
 
 def phase_distribution(placements: pd.DataFrame, model: ClusterModel,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from clusnet_analysis.rules.programme import ClusterModel, Programme
+from clusnet_analysis.analysis.order import city_order, known_first
 from clusnet_analysis.analysis.periods import counted
 
 #: Columns taken from the exchanges view; officer names are deliberately absent.
@@ -49,14 +50,12 @@ def normalise_title(titles: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- helpers
 def _theme_columns(themes_seen: pd.Series, programme: Programme) -> list[str]:
     """Programme themes in programme order, then any unexpected theme (sorted) so nothing is lost."""
-    extra = sorted(set(themes_seen.dropna()) - set(programme.themes))
-    return [*programme.themes, *extra]
+    return known_first(programme.themes, themes_seen)
 
 
 def _city_order(cities_seen: pd.Series, programme: Programme) -> list[str]:
     """Partner cities in programme order (also those with nothing to show), then others sorted."""
-    extra = sorted(set(cities_seen.dropna()) - set(programme.partner_cities))
-    return [*programme.partner_cities, *extra]
+    return city_order(programme, cities_seen)
 
 
 def _count_matrix(df: pd.DataFrame, rows: str, cols: str, row_order: list, col_order: list) -> pd.DataFrame:

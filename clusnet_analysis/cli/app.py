@@ -16,6 +16,16 @@ from clusnet_analysis.cli.request import Request, UsageError  # noqa: F401  (Usa
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """True when path (symbolic links followed) lies in root; for `clusnet collect`'s own checks."""
+    from clusnet_analysis.cli.request import _within
+
+    try:
+        return _within(path, root)
+    except OSError:
+        return False
+
+
 def _fail(message: str, code: int = EXIT_UNUSABLE) -> int:
     print(f"clusnet: error: {message}", file=sys.stderr)
     return code
@@ -71,13 +81,45 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
     path = out_dir / "summary.json"
     atomic_write_bytes(path, json_text(summary).encode("utf-8"))
     written.append(path)
+    written.append(write_validation_index(ds, out_dir))
     return written
+
+
+def write_validation_index(ds, out_dir: Path) -> Path:
+    """A page for readers: rows per table, schema errors and findings per rule, with links to the CSV files."""
+    import html
+
+    from clusnet_analysis.publish.files import write_if_changed
+    from clusnet_analysis.publish.html import _page
+    from clusnet_analysis.sections.data_quality import rule_title
+    from clusnet_analysis.rules.checks import RULES
+
+    counts = ds.findings["rule_id"].value_counts()
+    rows = "".join(f"<tr><td>{html.escape(t)}</td><td>{ds.rows_read.get(t, 0):,}</td><td>{len(df):,}</td>"
+                   f"<td>{len(ds.quarantine.get(t, ())):,}</td></tr>" for t, df in ds.tables.items())
+    rules = "".join(f"<tr><td>{html.escape(rule_title(r.id))}</td><td>{html.escape(r.severity)}</td>"
+                    f"<td>{int(counts.get(r.id, 0)):,}</td><td>{html.escape(r.description)}</td></tr>" for r in RULES)
+    title = f"Validation – {getattr(ds.programme, 'title', None) or ds.programme.name}"
+    body = ['<nav><a href="../index.html">All reports</a></nav>', f"<h1>{html.escape(title)}</h1>",
+            f"<p>{ds.error_count:,} schema errors; {ds.quarantined_count:,} rows set aside; "
+            f"{len(ds.findings):,} programme-rule findings. Files: <a href=\"errors.csv\">errors.csv</a>, "
+            '<a href="findings.csv">findings.csv</a>, <a href="findings_by_rule.csv">findings_by_rule.csv</a>, '
+            'the folder quarantine/ and <a href="summary.json">summary.json</a>.</p>',
+            "<h2>Rows per table</h2><table><tr><th>Table</th><th>Rows read</th><th>Valid rows</th>"
+            f"<th>Rows set aside</th></tr>{rows}</table>",
+            "<h2>Findings per rule</h2><table><tr><th>Rule</th><th>Severity</th><th>Findings</th>"
+            f"<th>What it checks</th></tr>{rules}</table>"]
+    banner = "SYNTHETIC SAMPLE DATA: not real programme records" if ds.synthetic else None
+    path = out_dir / "index.html"
+    write_if_changed(path, _page(title, body, banner))
+    return path
 
 
 def cmd_validate(args) -> int:
     from clusnet_analysis.ingest.dataset import load
     from clusnet_analysis.privacy import hide_personal_values
     from clusnet_analysis.rules.checks import RULES_BY_ID
+    from clusnet_analysis.sections.data_quality import rule_title
 
     request = Request.from_args("validate", args)
     data_dir, out = request.data_dir, request.out
@@ -100,7 +142,7 @@ def cmd_validate(args) -> int:
     print(f"\nRule findings: {len(ds.findings)}")
     for rule_id in [r for r in RULES_BY_ID if r in counts]:
         rule = RULES_BY_ID[rule_id]
-        print(f"  {rule.severity:<8} {rule_id:<20} {counts[rule_id]:>6}  {rule.description}")
+        print(f"  {rule.severity:<8} {rule_title(rule_id):<20} {counts[rule_id]:>6}  {rule.description}")
     drafts = ds.exchanges.loc[~ds.exchanges["counted"], "exchange_id"].tolist()
     if drafts:
         print(f"Drafts listed, not counted in totals: {', '.join(drafts[:20])}" + (" ..." if len(drafts) > 20 else ""))
@@ -150,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sample)
 
     _add_run_commands(sub)
+    from clusnet_analysis.cli import collect   # workbook, collect, validate --workbooks
+
+    collect.add_commands(sub)
     return parser
 
 

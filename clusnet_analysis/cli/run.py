@@ -117,6 +117,7 @@ def _run(request: Request, args, params: dict) -> int:
             on_progress=lambda msg: print("  " + msg, flush=True),
             banner=banner or None,
             period_labels={p: period_label(ds.programme, p) for p in periods},
+            site=site_for(ds.programme),
         )
     except BatchUsageError as exc:
         raise UsageError(str(exc)) from exc
@@ -137,6 +138,15 @@ def _run(request: Request, args, params: dict) -> int:
     return EXIT_OK
 
 
+def site_for(programme):
+    """Page titles and navigation: the programme's title and every reporting period, final last."""
+    from clusnet_analysis.analysis.periods import period_label, period_order
+    from clusnet_analysis.publish.html import Site
+
+    return Site(title=getattr(programme, "title", None) or programme.name,
+                periods=tuple((p, period_label(programme, p)) for p in period_order(programme)))
+
+
 def cmd_figures(args) -> int:
     request = Request.from_args("figures", args)
     with _locked(request, args):
@@ -145,29 +155,39 @@ def cmd_figures(args) -> int:
 
 def _figures(request: Request, args) -> int:
     from clusnet_analysis.ingest.dataset import load
-    from clusnet_analysis.publish.figures import build_figures
-    from clusnet_analysis.publish.display import for_dataset
+    from clusnet_analysis.publish.figures import build_figures, build_tables, figures_dir
+    from clusnet_analysis.sections import for_dataset
 
-    out = request.out
     ds = load(request.data_dir, request.programme_file, show_names=args.show_names)
     _periods(args.period, ds.programme)
     if args.period == "all":
         raise UsageError("figures are built for one period (default: final)")
     if _gate(ds, args.allow_invalid, args.show_names) is None:
         return EXIT_INVALID
+    # The dataset loaded for the check above serves the figures too.
+    view = for_dataset(ds, args.period, allow_invalid=args.allow_invalid)
+    out = request.check_output(figures_dir(args.period, request.reports_dir))
+    tables = request.period_folder("final") if args.period == "final" else None
     done: list[str] = []
+    figures_complete = False
     try:
-        # The dataset loaded for the check above serves the figures too.
-        written = build_figures(for_dataset(ds, args.period, allow_invalid=args.allow_invalid), out,
-                                on_progress=done.append)
+        written = build_figures(view, out, site=site_for(ds.programme), on_progress=done.append)
+        figures_complete = True
+        print(f"Wrote {len(written)} figure files to {out}/ (PNG 200 dpi and SVG, alt texts, index.html, "
+              "manifest.json)", flush=True)
+        if tables is not None:
+            workbook = build_tables(view, tables)
+            print(f"Wrote the report's tables to {workbook} (one sheet per table) and "
+                  f"{workbook.parent / 'tables'}/")
     except KeyboardInterrupt:
-        # An older manifest would vouch for figures that may have changed since: drop it.
-        (out / "manifest.json").unlink(missing_ok=True)
-        print(f"\nInterrupted: {len(done)} figure(s) finished in {out}/ before Ctrl-C; the others and the "
-              "figures manifest were not built (each file is written whole or not at all). "
-              "Run clusnet figures again to finish.", file=sys.stderr, flush=True)
+        if not figures_complete:
+            # An older manifest would vouch for figures that may have changed since: drop it.
+            (out / "manifest.json").unlink(missing_ok=True)
+        print(f"\nInterrupted: {len(done)} figure(s) finished in {out}/ before Ctrl-C"
+              + ("" if tables is None else f"; the tables in {tables}/ may be from an earlier run")
+              + ". Each file is written whole or not at all; run clusnet figures again to finish.",
+              file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
-    print(f"Wrote {len(written)} figure file(s) to {out}/ (PNG 200 dpi + SVG, manifest.json)")
     return EXIT_OK
 
 

@@ -33,7 +33,7 @@ EXCHANGE_STATUSES = ["draft", "submitted", "validated"]
 END_BEFORE_START = "end_date is before start_date"
 SELF_LINK = "a link must join two different clusters"
 ROW_CHECK_COLUMNS = {END_BEFORE_START: "end_date", SELF_LINK: "to_cluster"}
-LINK_KINDS = ["contact", "follow_up_visit", "joint_project", "other"]
+from clusnet_analysis.ingest.codes import LINK_KINDS  # noqa: E402  (one definition)
 
 
 class _Base(pa.DataFrameModel):
@@ -43,41 +43,55 @@ class _Base(pa.DataFrameModel):
 
 
 class Cities(_Base):
-    city_id: Series[str] = Id()
-    name: Series[str] = pa.Field()
-    country: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}$", description="ISO 3166 alpha-2", metadata=UPPER)
-    currency: Series[str] = Currency()
-    lat: Series[float] = pa.Field(ge=-90, le=90, nullable=True)
-    lon: Series[float] = pa.Field(ge=-180, le=180, nullable=True)
+    city_id: Series[str] = Id(title="City", description="short code of the city, used by every other table")
+    name: Series[str] = pa.Field(title="City name", description="the city's name")
+    country: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}$", description="ISO 3166 alpha-2", metadata=UPPER,
+                                    title="Country")
+    currency: Series[str] = Currency(title="Currency the city pays in")
+    lat: Series[float] = pa.Field(ge=-90, le=90, nullable=True, title="Latitude",
+                                  description="degrees north, for maps")
+    lon: Series[float] = pa.Field(ge=-180, le=180, nullable=True, title="Longitude",
+                                  description="degrees east, for maps")
 
     class Config:
         name = "cities"
+        description = "every city named anywhere in the data: partner cities and any other host"
 
 
 class Officers(_Base):
-    officer_id: Series[str] = Id()
-    home_city: Series[str] = Ref()
-    employer_type: Series[str] = pa.Field(metadata=LOWER)
-    name: Series[str] = pa.Field(description="personal data: never shown in reports")
-    role: Series[str] = Text()
+    officer_id: Series[str] = Id(title="Officer", description="code of the officer, unique across all cities")
+    home_city: Series[str] = Ref(title="Home city", description="the city that employs and sends the officer")
+    employer_type: Series[str] = pa.Field(metadata=LOWER, title="Employer type",
+                                          description="who employs the officer")
+    name: Series[str] = pa.Field(description="personal data: never shown in reports", title="Officer name")
+    role: Series[str] = Text(title="Role", description="the officer's job title")
 
     class Config:
         name = "officers"
+        description = "the officers each city registered for the programme"
 
 
 class Exchanges(_Base):
-    exchange_id: Series[str] = Id()
-    officer_id: Series[str] = Ref()
-    host_city: Series[str] = Ref()
-    start_date: Series[pa.DateTime] = Date()
-    end_date: Series[pa.DateTime] = Date()
-    status: Series[str] = pa.Field(isin=EXCHANGE_STATUSES, metadata=LOWER)
-    group_visit_id: Series[str] = OptionalRef()
-    agenda_sent_date: Series[pa.DateTime] = Date(nullable=True)
-    report_received_date: Series[pa.DateTime] = Date(nullable=True)
-    report_pages: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, le=1000)
+    exchange_id: Series[str] = Id(title="Exchange", description="code of the visit, one row per visit")
+    officer_id: Series[str] = Ref(title="Officer", description="the visiting officer (officers table)")
+    host_city: Series[str] = Ref(title="Host city", description="the city visited (cities table)")
+    start_date: Series[pa.DateTime] = Date(title="First day", description="first day of the visit")
+    end_date: Series[pa.DateTime] = Date(title="Last day", description="last day of the visit (included)")
+    status: Series[str] = pa.Field(isin=EXCHANGE_STATUSES, metadata=LOWER, title="Status",
+                                   description="draft (left out of totals), submitted or validated")
+    group_visit_id: Series[str] = OptionalRef(title="Group visit",
+                                              description="same code for officers hosted together, or empty")
+    agenda_sent_date: Series[pa.DateTime] = Date(nullable=True, title="Agenda sent",
+                                                 description="day the final agenda was sent to the coordinator")
+    report_received_date: Series[pa.DateTime] = Date(nullable=True, title="Report received",
+                                                     description="day the visit report was received")
+    report_pages: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, le=1000, title="Report pages",
+                                                   description="length of the visit report")
     report_language: Series[str] = pa.Field(nullable=True, str_matches=r"^[a-z]{2}$",
-                                            description="ISO 639-1 code, e.g. en", metadata=LOWER)
+                                            description="ISO 639-1 code, e.g. en", metadata=LOWER,
+                                            title="Report language")
+    validated_on: Series[pa.DateTime] = Date(nullable=True, title="Validated on",
+                                             description="day the claim was validated (optional)")
 
     @pa.dataframe_check(error=END_BEFORE_START)
     def end_not_before_start(cls, df: pd.DataFrame) -> Series[bool]:
@@ -85,76 +99,89 @@ class Exchanges(_Base):
 
     class Config:
         name = "exchanges"
+        description = "one row per visit"
 
 
 class Expenses(_Base):
-    expense_id: Series[str] = Id()
-    exchange_id: Series[str] = Ref()
-    category: Series[str] = pa.Field(metadata=LOWER)
-    amount: Series[float] = pa.Field(ge=0, description="in `currency`; negative amounts are not allowed")
-    currency: Series[str] = Currency()
-    quantity: Series[float] = pa.Field(nullable=True, ge=0)
-    description: Series[str] = Text()
+    expense_id: Series[str] = Id(title="Expense", description="code of the expense line")
+    exchange_id: Series[str] = Ref(title="Exchange", description="the visit the money was spent on (exchanges table)")
+    category: Series[str] = pa.Field(metadata=LOWER, title="Cost category", description="what the money paid for")
+    amount: Series[float] = pa.Field(ge=0, description="in `currency`; negative amounts are not allowed",
+                                     title="Amount")
+    currency: Series[str] = Currency(title="Currency paid in")
+    quantity: Series[float] = pa.Field(nullable=True, ge=0, title="Quantity",
+                                       description="nights, meals or trips the amount covers")
+    description: Series[str] = Text(title="Description", description="what was bought, in a few words")
 
     class Config:
         name = "expenses"
+        description = "one row per expense line of a visit, in the currency paid"
 
 
 class FxRates(_Base):
     month: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}$", description="YYYY-MM",
-                                  metadata={"kind": "month"})
-    currency: Series[str] = Currency()
-    units_per_eur: Series[float] = pa.Field(gt=0)
+                                  metadata={"kind": "month"}, title="Month")
+    currency: Series[str] = Currency(title="Currency")
+    units_per_eur: Series[float] = pa.Field(gt=0, title="Units per euro",
+                                            description="how many units of the currency one euro buys that month")
 
     class Config:
         name = "fx_rates"
+        description = "monthly exchange rates for every currency other than the euro"
         unique = ["month", "currency"]
 
 
 class Clusters(_Base):
-    cluster_id: Series[str] = Id()
-    name: Series[str] = pa.Field()
-    city: Series[str] = Ref()
-    sector: Series[str] = Text()
+    cluster_id: Series[str] = Id(title="Cluster", description="code of the cluster initiative")
+    name: Series[str] = pa.Field(title="Cluster name", description="the cluster initiative's name")
+    city: Series[str] = Ref(title="City", description="the city the cluster is in (cities table)")
+    sector: Series[str] = Text(title="Sector", description="the cluster's industry, in a word or two")
 
     class Config:
         name = "clusters"
+        description = "the cluster initiatives visits and assessments refer to"
 
 
 class Assessments(_Base):
-    cluster_id: Series[str] = Ref()
-    assessed_on: Series[pa.DateTime] = Date()
-    assessor: Series[str] = Text()
-    criterion_id: Series[str] = Ref()
-    score: Series[pd.Int64Dtype] = pa.Field(isin=[0, 1, 2], description="0 not met, 1 partly, 2 fully")
-    evidence: Series[str] = Text()
+    cluster_id: Series[str] = Ref(title="Cluster", description="the cluster assessed (clusters table)")
+    assessed_on: Series[pa.DateTime] = Date(title="Assessed on", description="day of the assessment")
+    assessor: Series[str] = Text(title="Assessor", description="who scored it (a team or role, not a person's name)")
+    criterion_id: Series[str] = Ref(title="Criterion", description="the cluster model's result criterion scored")
+    score: Series[pd.Int64Dtype] = pa.Field(isin=[0, 1, 2], description="0 not met, 1 partly, 2 fully",
+                                            title="Score")
+    evidence: Series[str] = Text(title="Evidence", description="the document or fact behind the score")
 
     class Config:
         name = "assessments"
+        description = "one row per cluster, assessment day and criterion"
         unique = ["cluster_id", "assessed_on", "criterion_id"]
 
 
 class Practices(_Base):
-    practice_id: Series[str] = Id()
-    exchange_id: Series[str] = Ref()
-    title: Series[str] = pa.Field()
-    description: Series[str] = Text()
-    theme: Series[str] = pa.Field(metadata=LOWER)
-    phase: Series[str] = pa.Field(nullable=True, metadata=LOWER)
-    transferability: Series[pd.Int64Dtype] = pa.Field(ge=1, le=5)
-    cluster_id: Series[str] = OptionalRef()
+    practice_id: Series[str] = Id(title="Practice", description="code of the best practice")
+    exchange_id: Series[str] = Ref(title="Exchange", description="the visit where it was seen (exchanges table)")
+    title: Series[str] = pa.Field(title="Title", description="the practice in a few words")
+    description: Series[str] = Text(title="Description", description="what it is and how it works")
+    theme: Series[str] = pa.Field(metadata=LOWER, title="Theme", description="the programme theme it addresses")
+    phase: Series[str] = pa.Field(nullable=True, metadata=LOWER, title="Cluster phase",
+                                  description="the cluster-model phase it helps with, or empty")
+    transferability: Series[pd.Int64Dtype] = pa.Field(ge=1, le=5, title="Transferability",
+                                                      description="1 hard to transfer ... 5 easy to transfer")
+    cluster_id: Series[str] = OptionalRef(title="Cluster", description="the cluster it belongs to, or empty")
 
     class Config:
         name = "practices"
+        description = "best practices seen on visits"
 
 
 class Links(_Base):
-    link_id: Series[str] = Id()
-    exchange_id: Series[str] = OptionalRef()
-    from_cluster: Series[str] = Ref()
-    to_cluster: Series[str] = Ref()
-    kind: Series[str] = pa.Field(isin=LINK_KINDS, metadata=LOWER)
-    created_on: Series[pa.DateTime] = Date()
+    link_id: Series[str] = Id(title="Link", description="code of the link between two clusters")
+    exchange_id: Series[str] = OptionalRef(title="Exchange", description="the visit that led to it, or empty")
+    from_cluster: Series[str] = Ref(title="From cluster", description="one cluster (clusters table)")
+    to_cluster: Series[str] = Ref(title="To cluster", description="the other cluster (clusters table)")
+    kind: Series[str] = pa.Field(isin=list(LINK_KINDS), metadata=LOWER, title="Kind of link",
+                                 description="what the two clusters did together")
+    created_on: Series[pa.DateTime] = Date(title="Created on", description="day the link started")
 
     @pa.dataframe_check(error=SELF_LINK)
     def not_a_self_link(cls, df: pd.DataFrame) -> Series[bool]:
@@ -162,6 +189,7 @@ class Links(_Base):
 
     class Config:
         name = "links"
+        description = "links between clusters that visits started"
 
 
 MODELS: dict[str, type[pa.DataFrameModel]] = {

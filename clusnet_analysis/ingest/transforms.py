@@ -62,8 +62,48 @@ def exchanges_view(tables: dict[str, pd.DataFrame], programme: Programme,
         "report_received_date": ex["report_received_date"],
         "report_pages": ex["report_pages"],
         "report_language": ex["report_language"],
+        "validated_on": _dates(ex, "validated_on"),
     })
     return view
+
+
+def _dates(ex: pd.DataFrame, column: str) -> pd.Series:
+    """A date column of the exchanges table as datetime64 (RangeIndex); NaT where empty or not a date.
+
+    A column the schema types (start_date, validated_on…) is already a date; an extra column
+    named by the programme (e.g. claimed_on) is still text and is parsed here like any date.
+    """
+    if column not in ex.columns:
+        return pd.Series(np.full(len(ex), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    values = ex[column].reset_index(drop=True)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    from clusnet_analysis.ingest.parsing import parse_date
+
+    parsed, bad = parse_date(values.astype("str"))
+    return parsed.where(~bad).reset_index(drop=True)
+
+
+def conversion_dates(tables: dict[str, pd.DataFrame], programme: Programme,
+                     view: pd.DataFrame | None = None) -> pd.Series:
+    """The date whose month's exchange rate converts each exchange's expenses (one per exchange row).
+
+    ``programme.conversion_month`` is "start_date" (the month the visit started) or the
+    name of a date column of the exchanges table, such as ``validated_on``. An exchange
+    without that date (NaT) has nothing to convert at yet: its foreign-currency lines stay
+    unconverted and the exchange stays pending. A column the exchanges table does not
+    have is an InputError naming the programme setting.
+    """
+    column = programme.conversion_month
+    if view is not None and column in view.columns:
+        return view[column].reset_index(drop=True)
+    ex = tables["exchanges"]
+    if column not in ex.columns:
+        from clusnet_analysis.ingest.io import InputError
+
+        raise InputError(f"{programme.source_file}: budget.conversion_month: the exchanges table has no "
+                         f"column {column!r} to take the conversion month from")
+    return _dates(ex.reset_index(drop=True), column)
 
 
 def _fx_lookup(currency: pd.Series, month_key: np.ndarray, fx: pd.DataFrame) -> np.ndarray:
@@ -81,21 +121,26 @@ def _fx_lookup(currency: pd.Series, month_key: np.ndarray, fx: pd.DataFrame) -> 
 
 def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
                  view: pd.DataFrame | None = None, exchange_pos: np.ndarray | None = None) -> pd.DataFrame:
-    """Every expense line in EUR at the rate of the exchange's start month.
+    """Every expense line in EUR at the rate of its exchange's conversion month.
 
+    The conversion month is the month the visit started, or the month of the date
+    column named by ``budget.conversion_month`` (:func:`conversion_dates`).
     amount_eur is rounded to the cent per line. A line without a rate keeps
-    amount_eur = NaN: it is reported by the rules
-    (missing_fx_rate) and counted in exchange_costs, never dropped.
+    amount_eur = NaN: it is reported by the rules (missing_fx_rate) and counted
+    in exchange_costs, never dropped. A line whose exchange has no conversion date
+    has ``month`` empty and, unless it is in EUR, no rate either.
     """
     view = exchanges_view(tables, programme) if view is None else view
     exp = tables["expenses"].reset_index(drop=True)
     pos = positions(view["exchange_id"], exp["exchange_id"]) if exchange_pos is None else exchange_pos
-    start = view["start_date"]
-    ym_ex = (start.dt.year * 100 + start.dt.month).to_numpy()
+    start = conversion_dates(tables, programme, view)
+    has_date = start.notna().to_numpy()
+    ym_ex = np.where(has_date, (start.dt.year.fillna(0) * 100 + start.dt.month.fillna(0)).to_numpy(), 0)
     month_key = ym_ex[np.maximum(pos, 0)] if len(view) else np.zeros(len(exp), dtype=np.int64)
-    rates = _fx_lookup(exp["currency"], month_key.astype(np.int64), tables["fx_rates"])
+    month_key = month_key.astype(np.int64)
+    rates = _fx_lookup(exp["currency"], month_key, tables["fx_rates"])
     uniq = np.unique(month_key)
-    labels = [f"{k // 100:04d}-{k % 100:02d}" for k in uniq]
+    labels = [f"{k // 100:04d}-{k % 100:02d}" if k > 0 else None for k in uniq]
     out = pd.DataFrame({
         "expense_id": exp["expense_id"],
         "exchange_id": exp["exchange_id"],

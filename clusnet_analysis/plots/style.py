@@ -78,6 +78,20 @@ def add_caption(fig, caption: str | None, dpi: int | None = DPI) -> None:
                  fontsize=6, color="#555555", ha="left", va="top")
 
 
+FORMAT_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
+
+
+def render(fig, fmt: str) -> bytes:
+    """The figure as PNG or SVG bytes at the saving resolution; identical bytes for identical figures.
+
+    Call :func:`add_caption` first. Pages embed these bytes and files store them, so the
+    figure a reader sees in a report is the very file an author pastes.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=DPI, metadata=FORMAT_METADATA[fmt], bbox_inches="tight")
+    return buffer.getvalue()
+
+
 def save_figure(fig, out_dir: str | Path, name: str, caption: str | None = None) -> list[Path]:
     """Write ``name.png`` (>= 200 dpi) and ``name.svg``; identical bytes for identical inputs.
 
@@ -90,11 +104,9 @@ def save_figure(fig, out_dir: str | Path, name: str, caption: str | None = None)
     out_dir.mkdir(parents=True, exist_ok=True)
     add_caption(fig, caption)
     paths = []
-    for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=ext, dpi=DPI, metadata=meta, bbox_inches="tight")
+    for ext in ("png", "svg"):
         path = out_dir / f"{name}.{ext}"
-        write_if_changed(path, buffer.getvalue())   # an identical file keeps its bytes and mtime
+        write_if_changed(path, render(fig, ext))   # an identical file keeps its bytes and mtime
         paths.append(path)
     return paths
 

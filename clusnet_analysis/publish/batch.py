@@ -138,6 +138,7 @@ def run_batch(
     banner: str | None = None,
     period_labels: Mapping[str, str] | None = None,
     only: Sequence[str] | None = None,
+    site=None,
     start_timeout: int = 120,
     execution_timeout: int | None = None,
 ) -> BatchResult:
@@ -151,6 +152,7 @@ def run_batch(
     banner: text shown prominently on the index pages ("SYNTHETIC SAMPLE DATA").
     period_labels: display names; their order is the order on the top index page.
     only: notebook names or NN prefixes to run; the others keep their outputs.
+    site: the site's title and every period's label, for page titles and navigation bars.
     execution_timeout: seconds one cell may run before the notebook counts as failed.
     Raises BatchUsageError before running anything when the request is unsafe or invalid.
     """
@@ -160,7 +162,7 @@ def run_batch(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise BatchUsageError(f"jobs must be a whole number of at least 1, got {jobs!r}")
     plan = _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programme_file,
-                    extra_stamp, only)
+                    extra_stamp, only, site)
     _refuse_undeclared(plan)
     remove_leftovers(plan.out_dirs.values())   # from a run killed outright before this one
     result = BatchResult(reports_dir=plan.reports_dir, periods=plan.periods)
@@ -209,8 +211,8 @@ def run_batch(
 
     labels = dict(period_labels or {})
     for period in plan.periods:
-        _write_period_pages(plan, period, labels.get(period, period), banner)
-    write_top_index(plan.reports_dir, banner=banner, period_labels=labels)
+        _write_period_pages(plan, period, labels.get(period, period), banner, site)
+    write_top_index(plan.reports_dir, banner=banner, period_labels=labels, site=site)
 
     order = {(task.period, task.name): i for i, task in enumerate(plan.tasks)}
     result.built.sort(key=lambda run: order[(run.period, run.notebook)])

@@ -163,7 +163,7 @@ def _run_notebook(task: dict) -> dict:
             config=_kernel_config(task["kernel_root"]),
         )
         stage = "render"
-        page = pages.render_report_html(notebook, task["title"], resources_dir=task["cwd"])
+        page = pages.render_report_html(notebook, task["title"], resources_dir=task["cwd"], nav=task["nav"])
         atomic_write_bytes(final_html, page.encode("utf-8"))
         os.replace(running, final_ipynb)
         failed_ipynb.unlink(missing_ok=True)
@@ -237,7 +237,8 @@ def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
                     "notebook": task.name,
                     "out_dir": str(task.out_dir),
                     "cwd": str(plan.notebooks_dir),
-                    "title": plan.title_of(task.period, task.name),
+                    "title": task.record["extra"]["page"]["title"],
+                    "nav": task.record["extra"]["page"]["nav"],
                     "parameters_cell": plan.sources[task.name]["parameters_cell"],
                     "parameters": {
                         "period": task.period,

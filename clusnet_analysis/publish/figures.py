@@ -1,8 +1,10 @@
-"""The final report's figures, from the same functions the notebooks use.
+"""The report's figures and tables as files, from the same sections the notebooks show.
 
-``build_figures(report.start(...), out_dir)`` writes PNG (200 dpi) and SVG for
-each figure, each with a provenance caption, plus ``manifest.json``. Rebuilding
-from the same inputs gives byte-identical files; unchanged files are not rewritten.
+``build_figures(view, out_dir)`` writes PNG (200 dpi) and SVG for every figure
+of every section, each with a provenance caption, plus ``manifest.json``;
+``build_tables(view, out_dir)`` writes ``tables.xlsx`` and one CSV per table.
+Rebuilding from the same inputs gives byte-identical files; unchanged files are
+not rewritten.
 """
 from __future__ import annotations
 
@@ -11,79 +13,96 @@ from pathlib import Path
 from clusnet_analysis import __version__, config
 from clusnet_analysis.publish.files import json_text, write_if_changed
 
-
-def figure_specs(ds, period: str = "final"):
-    """(file name, builder) for every final-report figure; each builder returns a Figure."""
-    from clusnet_analysis.analysis import budget, crosscity, links, phases, practices
-    from clusnet_analysis.analysis.periods import counted, select_period
-    from clusnet_analysis.plots.budget import budget_by_category_figure, budget_by_city_figure
-    from clusnet_analysis.plots.flows import flow_matrix_figure
-    from clusnet_analysis.plots.network import link_network_figure
-    from clusnet_analysis.plots.phases import phase_distribution_figure
-    from clusnet_analysis.plots.practices import themes_by_host_figure
-
-    prog = ds.programme
-    exchanges = counted(select_period(ds.exchanges, prog, period, cumulative=True))
-    expenses = counted(select_period(ds.expenses, prog, period, cumulative=True))
-    clusters = ds.tables["clusters"]
-
-    def flows_fig():
-        return flow_matrix_figure(crosscity.flow_matrix(exchanges, prog))
-
-    def budget_city_fig():
-        return budget_by_city_figure(budget.interreg_table(ds.expenses, prog, period, by="home_city"))
-
-    def budget_category_fig():
-        return budget_by_category_figure(budget.category_vs_reference(expenses, prog))
-
-    def themes_fig():
-        view = counted(select_period(practices.practices_view(ds.tables["practices"], ds.exchanges),
-                                     prog, period, cumulative=True))
-        return themes_by_host_figure(practices.theme_by_host(view, prog), theme_labels=prog.theme_labels)
-
-    def phases_fig():
-        placements = phases.cluster_placements(ds.tables["assessments"], ds.model, prog, clusters=clusters)
-        return phase_distribution_figure(phases.phase_distribution(placements, ds.model, prog))
-
-    def network_fig():
-        view = links.links_view(ds.tables["links"], clusters, prog, ds.exchanges)
-        return link_network_figure(links.link_graph(links.select_links(view, prog, period, cumulative=True),
-                                                    clusters))
-
-    return [
-        ("01_flows_between_cities", flows_fig),
-        ("02_budget_by_city", budget_city_fig),
-        ("03_budget_by_category", budget_category_fig),
-        ("04_practice_themes_by_host", themes_fig),
-        ("05_cluster_phases_by_city", phases_fig),
-        ("06_inter_cluster_links", network_fig),
-    ]
+TABLES_WORKBOOK = "tables.xlsx"
 
 
-def build_figures(p, out_dir: str | Path | None = None, *, on_progress=None) -> list[Path]:
-    """Write every figure for the report view ``p`` (see :func:`clusnet_analysis.report.start`)."""
-    import matplotlib.pyplot as plt
+def figures_dir(period: str, reports_dir: Path | None = None) -> Path:
+    """reports/figures/ for the final report, reports/figures/<period>/ for a reporting period."""
+    root = Path(reports_dir or config.REPORTS_DIR) / "figures"
+    return root if period == "final" else root / period
 
-    from clusnet_analysis.plots.style import save_figure
+
+def build_figures(view, out_dir: str | Path | None = None, *, on_progress=None, site=None) -> list[Path]:
+    """Write every figure of the view's sections (see :func:`clusnet_analysis.sections.start`)."""
     from clusnet_analysis.publish.provenance import folder_outputs
-    from clusnet_analysis.publish.display import figure_caption
+    from clusnet_analysis.sections import areas_for, build
 
-    ds = p.ds
-    out_dir = Path(out_dir) if out_dir else config.FIGURES_DIR
+    ds = view.ds
+    out_dir = Path(out_dir) if out_dir else figures_dir(view.period)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, builder in figure_specs(ds, p.period):
-        fig = builder()
-        written += save_figure(fig, out_dir, name, caption=figure_caption(p))
-        plt.close(fig)
-        if on_progress:
-            on_progress(f"figure {name}")
+    for area in areas_for(view):
+        for spec in build(view, area).figures:
+            png = out_dir / f"{spec.id}.png"
+            svg = out_dir / f"{spec.id}.svg"
+            fig_png, fig_svg = _render_both(spec, view)
+            write_if_changed(png, fig_png)
+            write_if_changed(svg, fig_svg)
+            write_if_changed(out_dir / f"{spec.id}.txt", f"{spec.title}\n\nAlt text: {spec.alt}\n")
+            written += [png, svg]
+            if on_progress:
+                on_progress(f"figure {spec.id}")
+    if site is not None:
+        write_figures_index(view, out_dir, site)
     manifest = {
         "inputs": ds.provenance, "package_version": __version__,
-        "parameters": {"period": p.period, "show_names": ds.show_names,
-                       "allow_invalid": p.parameters["allow_invalid"]},
+        "parameters": {"period": view.period, "show_names": ds.show_names,
+                       "allow_invalid": view.parameters.get("allow_invalid", False)},
         "synthetic": ds.synthetic, "contains_personal_data": ds.show_names,
-        "outputs": folder_outputs(out_dir),
+        "outputs": [o for o in folder_outputs(out_dir) if "/" not in o["path"]],
     }
     write_if_changed(out_dir / "manifest.json", json_text(manifest))
     return written
+
+
+def _render_both(spec, view) -> tuple[bytes, bytes]:
+    import matplotlib.pyplot as plt
+
+    from clusnet_analysis.publish.display import figure_caption
+    from clusnet_analysis.plots.style import add_caption, render
+
+    fig = spec.build()
+    try:
+        add_caption(fig, figure_caption(view))
+        return render(fig, "png"), render(fig, "svg")
+    finally:
+        plt.close(fig)
+
+
+def build_tables(view, out_dir: str | Path) -> Path:
+    """``tables.xlsx`` (one sheet per table) and ``tables/<area>_<table>.csv`` for the view."""
+    from clusnet_analysis.publish.display import banner_lines, source_line
+    from clusnet_analysis.publish.tables import write_table_csv, write_workbook
+    from clusnet_analysis.sections import areas_for, build
+
+    out_dir = Path(out_dir)
+    sections = [build(view, area) for area in areas_for(view)]
+    for section in sections:
+        for table in section.tables:
+            write_table_csv(table, out_dir / "tables", prefix=f"{section.area}_")
+    return write_workbook(sections, out_dir / TABLES_WORKBOOK, source_line(view), banner_lines(view))
+
+
+def write_figures_index(view, out_dir: str | Path, site) -> Path:
+    """A page showing every figure of the folder with its title and alt text."""
+    import html
+
+    from clusnet_analysis.publish.display import banner_lines
+    from clusnet_analysis.publish.html import _page
+    from clusnet_analysis.sections import areas_for, build
+
+    out_dir = Path(out_dir)
+    up = "../" if view.period == "final" else "../../"
+    body = [f'<nav><a href="{up}index.html">All reports</a></nav>',
+            f"<h1>{html.escape(site.title)} – figures – {html.escape(view.label)}</h1>",
+            "<p>Each figure as PNG (200 dpi) and SVG, with the provenance line drawn under it.</p>"]
+    for area in areas_for(view):
+        for spec in build(view, area).figures:
+            name = html.escape(spec.id)
+            body.append(f'<figure><img src="{name}.png" alt="{html.escape(spec.alt)}" style="max-width:100%">'
+                        f"<figcaption><b>{html.escape(spec.title)}</b> – <a href=\"{name}.png\">PNG</a> · "
+                        f"<a href=\"{name}.svg\">SVG</a></figcaption></figure>")
+    banner = " · ".join(banner_lines(view)) or None
+    target = out_dir / "index.html"
+    write_if_changed(target, _page(f"Figures – {view.label} – {site.title}", body, banner))
+    return target

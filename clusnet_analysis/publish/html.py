@@ -24,6 +24,8 @@ REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output", "hide-output")
 _OFFLINE_TEMPLATE_NAME = "clusnet_offline.html.j2"
 _OFFLINE_TEMPLATE = """\
 {%- extends 'index.html.j2' -%}
+{%- block extra_css -%}<style>{{ resources.clusnet_css }}</style>{%- endblock extra_css -%}
+{%- block body_header -%}{{ super() }}{{ resources.clusnet_nav }}{%- endblock body_header -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
@@ -48,7 +50,79 @@ def notebook_title(notebook: Mapping, fallback: str) -> str:
     return fallback
 
 
-def render_report_html(notebook, title: str, resources_dir: str | Path | None = None) -> str:
+@dataclass(frozen=True)
+class Site:
+    """What every page shares: the programme's title and the reporting periods (id, label), final last."""
+
+    title: str = "Exchange programme reports"
+    periods: tuple[tuple[str, str], ...] = ()
+
+    def label(self, period: str) -> str:
+        return dict(self.periods).get(period, period)
+
+    def page_title(self, report_title: str, period: str) -> str:
+        return f"{report_title} – {self.label(period)} – {self.title}"
+
+
+def report_nav_html(site: Site, period: str, previous: tuple[str, str] | None,
+                    following: tuple[str, str] | None) -> str:
+    """The bar at the top of a report: every period, the previous and next report, figures, validation."""
+    parts = ['<a href="../index.html">All reports</a>']
+    periods = []
+    for pid, label in site.periods:
+        if pid == period:
+            periods.append(f'<b aria-current="page" title="{html.escape(label)}">{html.escape(pid)}</b>')
+        else:
+            periods.append(f'<a href="../{html.escape(pid)}/index.html" title="{html.escape(label)}">'
+                           f"{html.escape(pid)}</a>")
+    if periods:
+        parts.append("Periods: " + " ".join(periods))
+    parts.append('<a href="index.html">This period\'s reports</a>')
+    if previous:
+        parts.append(f'<a href="{html.escape(previous[0])}.html" rel="prev">← {html.escape(previous[1])}</a>')
+    if following:
+        parts.append(f'<a href="{html.escape(following[0])}.html" rel="next">{html.escape(following[1])} →</a>')
+    parts.append('<a href="../figures/index.html">Figures</a>')
+    parts.append('<a href="../validation/index.html">Validation</a>')
+    return '<nav class="clusnet-nav" aria-label="Reports">' + " · ".join(parts) + "</nav>"
+
+
+REPORT_CSS = """\
+.clusnet-nav { position: sticky; top: 0; z-index: 10; background: #f4f6f8; border-bottom: 1px solid #ccd;
+  padding: 0.45rem 1rem; font: 14px/1.5 system-ui, sans-serif; }
+.clusnet-nav a { color: #0b5394; }
+.clusnet-banner { border: 3px solid #D55E00; background: #fff3e8; color: #7a2e00; font-weight: bold;
+  padding: 0.6rem 1rem; margin: 0.6rem 0; }
+p.programme { color: #555; margin-top: -0.4rem; }
+p.scope, p.city-key, p.note, p.legend, p.more { font-size: 0.9em; color: #333; }
+table.key-numbers { border-collapse: collapse; margin: 0.8rem 0; border: 2px solid #0072B2; }
+table.key-numbers caption { text-align: left; font-weight: bold; padding: 0.3rem 0; }
+table.key-numbers th { text-align: left; padding: 0.3rem 0.8rem; background: #eef5fb; font-weight: normal; }
+table.key-numbers td { padding: 0.3rem 0.8rem; }
+.scope-name { color: #555; font-size: 0.85em; }
+table.clusnet-table { border-collapse: collapse; font-size: 0.9em; }
+table.clusnet-table th { background: #eef1f4; text-align: left; vertical-align: bottom; position: sticky; top: 0; }
+table.clusnet-table th, table.clusnet-table td { padding: 0.25rem 0.5rem; border-bottom: 1px solid #dde; }
+table.clusnet-table td.flag { background: #fde7d9; }
+table.clusnet-table .text { text-align: left; }
+table.clusnet-table .num { text-align: right; font-variant-numeric: tabular-nums; }
+b.flag-word { color: #9c2a00; white-space: nowrap; }
+div.scroll { max-height: 28rem; overflow: auto; border: 1px solid #dde; }
+figure.clusnet-figure { margin: 1rem 0; }
+figure.clusnet-figure figcaption { font-size: 0.85em; color: #444; }
+div.provenance { font-size: 0.85em; color: #444; border-top: 1px solid #ccc; margin-top: 1em; }
+@media print {
+  .clusnet-nav { display: none; }
+  div.scroll { max-height: none; overflow: visible; border: none; }
+  table.clusnet-table th { position: static; }
+  tr, figure { page-break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+  body { font-size: 10pt; }
+}
+"""
+
+
+def render_report_html(notebook, title: str, resources_dir: str | Path | None = None, nav: str = "") -> str:
     """Executed notebook -> standalone HTML: outputs and prose only, no code, no prompts.
 
     Figures are already base64 PNG/SVG in the outputs; markdown images are embedded too,
@@ -83,7 +157,8 @@ def render_report_html(notebook, title: str, resources_dir: str | Path | None = 
         ),
         enabled=True,
     )
-    resources = {"metadata": {"path": str(resources_dir)}} if resources_dir else None
+    resources = {"metadata": {"path": str(resources_dir)}} if resources_dir else {}
+    resources.update(clusnet_css=REPORT_CSS, clusnet_nav=nav)
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
     return body
 
@@ -154,10 +229,15 @@ def _page(title: str, body_lines: Sequence[str], banner: str | None) -> str:
 
 
 def period_index_html(period: str, reports: Sequence[ReportLink], banner: str | None = None,
-                      label: str | None = None, site_title: str = "CLUSNET reports") -> str:
+                      label: str | None = None, site: Site | None = None) -> str:
     """Index of one period's reports, in notebook order."""
-    heading = f"{site_title} – {label or period}"
-    body = ['<nav><a href="../index.html">All periods</a></nav>', f"<h1>{html.escape(heading)}</h1>"]
+    site = site or Site()
+    heading = f"{site.title} – {label or period}"
+    others = " · ".join(f'<a href="../{html.escape(p)}/index.html">{html.escape(l)}</a>'
+                        for p, l in site.periods if p != period)
+    body = [f'<nav><a href="../index.html">All periods</a>{" · " + others if others else ""} · '
+            '<a href="../figures/index.html">Figures</a> · <a href="../validation/index.html">Validation</a></nav>',
+            f"<h1>{html.escape(heading)}</h1>"]
     body.append('<ul class="reports">')
     for report in reports:
         name = f'<span class="name">{html.escape(report.notebook)}</span>'
@@ -175,10 +255,11 @@ def period_index_html(period: str, reports: Sequence[ReportLink], banner: str | 
     return _page(heading, body, banner)
 
 
-def top_index_html(periods: Sequence[PeriodLink], banner: str | None = None,
-                   site_title: str = "CLUSNET reports") -> str:
+def top_index_html(periods: Sequence[PeriodLink], banner: str | None = None, site: Site | None = None) -> str:
     """Index of all periods that have reports."""
-    body = [f"<h1>{html.escape(site_title)}</h1>", '<ul class="reports">']
+    site_title = (site or Site()).title
+    body = ['<nav><a href="figures/index.html">Figures</a> · <a href="validation/index.html">Validation</a></nav>',
+            f"<h1>{html.escape(site_title)}</h1>", '<ul class="reports">']
     for period in periods:
         count = f"{period.reports} report{'s' if period.reports != 1 else ''}"
         text = f'<a href="{html.escape(period.href)}">{html.escape(period.label)}</a> – {count}'

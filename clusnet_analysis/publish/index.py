@@ -23,7 +23,7 @@ def _report_status(task: _Task) -> str:
     return "failed" if paths["failed"].is_file() else "missing"
 
 
-def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None) -> None:
+def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None, site=None) -> None:
     """index.html first, then manifest.json (which lists the index among the outputs)."""
     period_dir = plan.out_dirs[period]
     period_dir.mkdir(parents=True, exist_ok=True)
@@ -49,7 +49,7 @@ def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None
             "stamp": task.record["stamp"],
         })
     write_if_changed(period_dir / INDEX_NAME,
-                      pages.period_index_html(period, links, banner=banner, label=label))
+                      pages.period_index_html(period, links, banner=banner, label=label, site=site))
     manifest = {
         "kind": MANIFEST_KIND,
         "period": period,
@@ -68,7 +68,7 @@ def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None
 
 
 def write_top_index(reports_dir: str | Path, banner: str | None = None,
-                    period_labels: Mapping[str, str] | None = None) -> Path:
+                    period_labels: Mapping[str, str] | None = None, site=None) -> Path:
     """reports_dir/index.html linking every period folder (one with a period-reports manifest).
 
     Periods named in period_labels come first, in that order; any others follow sorted.
@@ -97,5 +97,5 @@ def write_top_index(reports_dir: str | Path, banner: str | None = None,
         ))
     reports_dir.mkdir(parents=True, exist_ok=True)
     target = reports_dir / INDEX_NAME
-    write_if_changed(target, pages.top_index_html(links, banner=banner))
+    write_if_changed(target, pages.top_index_html(links, banner=banner, site=site))
     return target

@@ -94,11 +94,29 @@ class _Plan:
     tasks: list[_Task]
 
     def title_of(self, period: str, name: str) -> str:
-        return self.sources[name]["heading"] or f"{period} – {name}"
+        return _title(self.sources[name], period, name)
+
+
+def _pages(period: str, names: list[str], sources: dict, site: pages.Site) -> dict[str, dict]:
+    """Each report's page title and navigation bar (part of its stamp: a new neighbour rebuilds it)."""
+    out = {}
+    for i, name in enumerate(names):
+        title = _title(sources[name], period, name)
+        neighbours = [(names[j], _title(sources[names[j]], period, names[j])) if 0 <= j < len(names) else None
+                      for j in (i - 1, i + 1)]
+        out[name] = {"title": site.page_title(title, period),
+                     "nav": pages.report_nav_html(site, period, *neighbours)}
+    return out
+
+
+def _title(source: dict, period: str, name: str) -> str:
+    if period == "final" and source.get("final_title"):
+        return source["final_title"]
+    return source["heading"] or f"{period} – {name}"
 
 
 def _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programme_file,
-             extra_stamp, only) -> _Plan:
+             extra_stamp, only, site: pages.Site | None = None) -> _Plan:
     """Validate the request and compute every stamp; touches nothing on disk."""
     reports_dir = Path(reports_dir).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
@@ -134,13 +152,17 @@ def _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programm
         sources[path.stem] = {
             "sha256": hashlib.sha256(raw).hexdigest(),
             "heading": pages.notebook_title(content, fallback=""),
+            "final_title": (content.get("metadata", {}).get("clusnet", {}) or {}).get("final_title"),
             "parameters_cell": _parameters_cell_index(content),
             "declared": declared_parameters(content),
         }
+    site = site or pages.Site()
+    names = [path.stem for path in notebooks]
+    page_info = {period: _pages(period, names, sources, site) for period in periods}
     tasks = [
         _Task(period, path, out_dirs[period], _stamp_record(
             period, path.stem, sources[path.stem]["sha256"], inputs["fingerprint"], code,
-            environment, user_parameters, extra))
+            environment, user_parameters, dict(extra, page=page_info[period][path.stem])))
         for period in periods for path in notebooks
     ]
     return _Plan(periods, data_dir, notebooks_dir, reports_dir, out_dirs, user_parameters, extra,
@@ -178,6 +200,7 @@ def plan_batch(
     extra_stamp: Mapping | None = None,
     *,
     only: Sequence[str] | None = None,
+    site: pages.Site | None = None,
 ) -> list[tuple[str, str]]:
     """(period, notebook) pairs that `run_batch` with the same arguments would rebuild.
 
@@ -185,6 +208,6 @@ def plan_batch(
     e.g. loading and validating the data, when every report is already up to date.
     """
     plan = _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programme_file,
-                    extra_stamp, only)
+                    extra_stamp, only, site)
     return [(task.period, task.name) for task in plan.tasks
             if task.name in plan.selected and not task.up_to_date()]

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clusnet_analysis.ingest._arrow import as_arrow, concat, str_series, strftime
-from clusnet_analysis.rules.programme import Programme
+from clusnet_analysis.rules.programme import Programme, city_allocations, ineligible_rules
 
 FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "exchange_id", "home_city",
                    "period", "message", "value", "limit"]
@@ -27,23 +27,36 @@ class Rule:
     severity: str   # error: breaks a programme rule; warning: needs a look; info: for the record
     subject: str
     description: str
+    reason: str = ""   # a few words for the budget pages when this rule makes an exchange ineligible
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("over_cap", "error", "exchange", "Exchange costs more than the cap per exchange (budget.cap_eur)"),
-    Rule("outside_window", "error", "exchange", "Visit not inside the eligibility window"),
-    Rule("outside_periods", "error", "exchange", "Visit starts inside the window but in no reporting period"),
+    Rule("over_cap", "error", "exchange", "Exchange costs more than the cap per exchange (budget.cap_eur)",
+         "costs above the cap per exchange"),
+    Rule("outside_window", "error", "exchange", "Visit not inside the eligibility window",
+         "visit outside the programme window"),
+    Rule("outside_periods", "error", "exchange", "Visit starts inside the window but in no reporting period",
+         "visit in no reporting period"),
     Rule("officer_quota", "error", "city", "More officers registered for a city than participants.officers_per_city"),
-    Rule("ineligible_employer", "error", "officer", "Officer not employed by an eligible employer type"),
+    Rule("over_allocation", "error", "city",
+         "Eligible spend of a home city is over its allocation (budget.allocation_eur)"),
+    Rule("ineligible_employer", "error", "officer", "Officer not employed by an eligible employer type",
+         "officer's employer is not eligible"),
     Rule("concurrent_absence", "error", "exchange",
-         "More officers of one home city away at the same time than participants.max_concurrent_per_city"),
-    Rule("home_is_host", "error", "exchange", "Officer visits their own city"),
-    Rule("not_partner_city", "error", "exchange", "Home or host city is not a partner city"),
-    Rule("visit_length", "warning", "exchange", "Visit does not last visit.days days (first and last day included)"),
-    Rule("agenda_not_sent", "warning", "exchange", "Final agenda not sent to the coordinator before the visit"),
-    Rule("report_missing", "warning", "exchange", "No report received for a submitted or validated exchange"),
-    Rule("report_too_long", "warning", "exchange", "Report longer than reports.max_pages"),
-    Rule("report_language", "warning", "exchange", "Report not written in reports.language"),
+         "More officers of one home city away at the same time than participants.max_concurrent_per_city",
+         "too many officers of the home city away at the same time"),
+    Rule("home_is_host", "error", "exchange", "Officer visits their own city", "officer visited their own city"),
+    Rule("not_partner_city", "error", "exchange", "Home or host city is not a partner city",
+         "home or host city is not a partner city"),
+    Rule("visit_length", "warning", "exchange", "Visit does not last visit.days days (first and last day included)",
+         "visit not of the programme's length"),
+    Rule("agenda_not_sent", "warning", "exchange", "Final agenda not sent to the coordinator before the visit",
+         "final agenda not sent before the visit"),
+    Rule("report_missing", "warning", "exchange", "No report received for a submitted or validated exchange",
+         "no report received"),
+    Rule("report_too_long", "warning", "exchange", "Report longer than reports.max_pages", "report too long"),
+    Rule("report_language", "warning", "exchange", "Report not written in reports.language",
+         "report not in the programme's language"),
     Rule("missing_fx_rate", "error", "expense",
          "Expense in a currency/month without an exchange rate: not converted, left out of EUR totals"),
     Rule("draft_excluded", "info", "exchange", "Draft exchange: listed, but left out of every total and rule"),
@@ -140,7 +153,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
             "employer type '" + bad_emp["employer_type"] + "' is not eligible (allowed: "
             + ", ".join(programme.eligible_employer_types) + ")",
             home_city=bad_emp["home_city"], value=bad_emp["employer_type"],
-            limit=[", ".join(programme.eligible_employer_types)] * len(bad_emp)))
+            limit=[", ".join(programme.eligible_employer_types)] * len(bad_emp)).pipe(attach_officer_findings, view))
 
     found.append(_concurrent(counted, programme))
 
@@ -213,8 +226,10 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
                               period=wrong_lang["period"], value=wrong_lang["report_language"],
                               limit=[programme.report_language] * len(wrong_lang)))
 
-    # missing_fx_rate (counted exchanges only; a draft's lines are outside totals anyway)
-    nofx = expenses[expenses["counted"] & expenses["amount_eur"].isna()]
+    # missing_fx_rate (counted exchanges only; a draft's lines are outside totals anyway). A line
+    # whose exchange has no conversion date yet (budget.conversion_month, e.g. not validated yet)
+    # is not a finding: it waits for that date, and its exchange stays pending.
+    nofx = expenses[expenses["counted"] & expenses["amount_eur"].isna() & expenses["month"].notna()]
     if len(nofx):
         found.append(_finding("missing_fx_rate", nofx["expense_id"],
                               "no " + nofx["currency"] + " rate for " + nofx["month"]
@@ -232,6 +247,8 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
                               period=drafts["period"]))
 
     found = [f for f in found if f is not None and len(f)]
+    found.append(_over_allocation(found, c_costs, programme))
+    found = [f for f in found if f is not None and len(f)]
     if not found:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in FINDING_COLUMNS})
     # Rules in RULES order, subjects sorted within each rule (Arrow sorts strings fast).
@@ -240,6 +257,71 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     found = [f if _is_sorted(f["subject_id"]) else f.take(pc.sort_indices(as_arrow(f["subject_id"])).to_numpy())
              for f in found]
     return pd.concat(found, ignore_index=True)[FINDING_COLUMNS]
+
+
+def attach_officer_findings(findings: pd.DataFrame, exchanges: pd.DataFrame) -> pd.DataFrame:
+    """Officer-level findings, one row per counted exchange of that officer.
+
+    ``findings`` has FINDING_COLUMNS with ``subject_id`` = officer id;
+    ``exchanges`` is the exchanges view (``exchange_id, officer_id, period,
+    counted``). Each finding is repeated for every counted exchange of its officer,
+    with that exchange's ``exchange_id`` and ``period`` filled in (the subject stays
+    the officer), so period reports and the budget's eligibility see it. An officer
+    with no counted exchange keeps one row without an exchange. Rows come out by
+    officer, then in the order of the exchanges table.
+    """
+    if findings.empty:
+        return findings
+    ex = exchanges.loc[exchanges["counted"].eq(True).fillna(False).astype(bool),
+                       ["exchange_id", "officer_id", "period"]]
+    ex = ex.loc[ex["officer_id"].isin(findings["subject_id"])]
+    base = findings.drop(columns=["exchange_id", "period"]).reset_index(drop=True)
+    base["_order"] = np.arange(len(base))
+    joined = base.merge(ex.rename(columns={"officer_id": "subject_id"}).assign(_ex=np.arange(len(ex))),
+                        on="subject_id", how="left", sort=False)
+    joined = joined.sort_values(["_order", "_ex"], kind="stable", na_position="first")
+    joined["exchange_id"] = joined["exchange_id"].astype("str")
+    joined["period"] = joined["period"].astype("str")
+    return joined.reset_index(drop=True)[FINDING_COLUMNS]
+
+
+def ineligible_exchange_rules(findings: pd.DataFrame, programme: Programme) -> pd.DataFrame:
+    """Which exchanges are ineligible, and by which rules.
+
+    One row per (exchange, rule) for findings of :func:`~clusnet_analysis.rules.programme.ineligible_rules`
+    (outside the window, a non-partner city, home = host, an ineligible employer,
+    and the programme's ``eligibility.extra_ineligible_rules``) that name an exchange.
+    Columns: ``exchange_id, rule_id, reason`` (the rule's words), in RULES order per exchange.
+    """
+    rules = set(ineligible_rules(programme))
+    hits = findings.loc[findings["rule_id"].isin(rules) & findings["exchange_id"].notna(), ["exchange_id", "rule_id"]]
+    hits = hits.drop_duplicates()
+    order = {r.id: i for i, r in enumerate(RULES)}
+    hits = hits.assign(_order=hits["rule_id"].map(order)).sort_values(["exchange_id", "_order"], kind="stable")
+    hits["reason"] = hits["rule_id"].map({r.id: r.reason or r.description for r in RULES}).astype("str")
+    return hits[["exchange_id", "rule_id", "reason"]].reset_index(drop=True)
+
+
+def _over_allocation(found: list[pd.DataFrame], costs: pd.DataFrame, programme: Programme) -> pd.DataFrame | None:
+    """Home cities whose eligible spend (claimed EUR of eligible counted exchanges) is over their allocation."""
+    allocations = city_allocations(programme)
+    if not allocations or costs.empty:
+        return None
+    rules = set(ineligible_rules(programme))
+    relevant = [f for f in found if f["rule_id"].iat[0] in rules]   # each frame holds one rule
+    so_far = pd.concat(relevant, ignore_index=True) if relevant else pd.DataFrame(columns=FINDING_COLUMNS)
+    ineligible = set(ineligible_exchange_rules(so_far, programme)["exchange_id"])
+    eligible = costs.loc[~costs["exchange_id"].isin(ineligible)]
+    spend = eligible["total_eur"].astype("float64").fillna(0.0).groupby(eligible["home_city"]).sum()
+    rows = [(c, float(spend[c]), a) for c, a in allocations.items() if c in spend.index and spend[c] > a + 1e-9]
+    if not rows:
+        return None
+    cities = pd.Series([c for c, _, _ in rows], dtype="str")
+    msgs = [f"eligible spend of {c} is {s:,.2f} EUR, {100 * s / a:.1f} % of its allocation of {a:,.0f} EUR"
+            f" (over by {s - a:,.2f} EUR)" if a > 0 else
+            f"eligible spend of {c} is {s:,.2f} EUR; its allocation is 0 EUR" for c, s, a in rows]
+    return _finding("over_allocation", cities, msgs, home_city=cities,
+                    value=[f"{round(s, 2)}" for _, s, _ in rows], limit=[f"{a:g}" for _, _, a in rows])
 
 
 def _concurrent(counted: pd.DataFrame, programme: Programme) -> pd.DataFrame | None:

@@ -1,1 +1,60 @@
-"""One section per report area: the tables, figures, key numbers and readings that every consumer shows."""
+"""One section per report area: the tables, figures, key numbers and readings that every consumer shows.
+
+``build(view, "budget")`` returns the budget section of a period view; the
+notebooks display it, the headline file stores its key numbers, ``clusnet
+figures`` saves its figures and ``tables.xlsx`` its tables. ``build_all(view)``
+returns every area plus the synthesis, each computed once.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from clusnet_analysis.sections.base import FigureSpec, KeyNumber, Section, Table  # noqa: F401
+from clusnet_analysis.sections.view import PeriodView, for_dataset, start  # noqa: F401
+
+
+def _areas() -> dict[str, Callable]:
+    from clusnet_analysis.sections.budget import budget
+    from clusnet_analysis.sections.cross_city import cross_city
+    from clusnet_analysis.sections.data_quality import data_quality
+    from clusnet_analysis.sections.links import links
+    from clusnet_analysis.sections.phases import phases
+    from clusnet_analysis.sections.practices import practices
+
+    return {"data_quality": data_quality, "cross_city": cross_city, "budget": budget,
+            "practices": practices, "phases": phases, "links": links}
+
+
+AREAS = ("data_quality", "cross_city", "budget", "practices", "phases", "links")
+
+
+def areas_for(view: PeriodView) -> list[str]:
+    """The areas this programme has data for (a programme may not use practices, clusters or links)."""
+    uses = getattr(view.programme, "uses", None)
+    needs = {"practices": ("practices",), "phases": ("clusters", "assessments"), "links": ("clusters", "links")}
+    if uses is None:
+        return list(AREAS)
+    return [a for a in AREAS if all(uses(t) for t in needs.get(a, ()))]
+
+
+def build(view: PeriodView, area: str) -> Section:
+    """The section of one area for the view (cached on the view: computed once per view)."""
+    cache = view.__dict__.setdefault("_sections", {})
+    if area not in cache:
+        if area == "synthesis":
+            from clusnet_analysis.sections.synthesis import synthesis
+
+            cache[area] = synthesis({a: build(view, a) for a in areas_for(view)}, view.is_final)
+        else:
+            functions = _areas()
+            if area not in functions:
+                raise KeyError(f"no report area {area!r}; areas: {', '.join(AREAS)}, synthesis")
+            cache[area] = functions[area](view)
+    return cache[area]
+
+
+def build_all(view: PeriodView) -> dict[str, Section]:
+    """Every area of the view, then the synthesis."""
+    out = {a: build(view, a) for a in areas_for(view)}
+    out["synthesis"] = build(view, "synthesis")
+    return out

@@ -1,0 +1,1 @@
+"""Data collection from the cities: the workbook template, collecting returned files, correction workbooks."""
