@@ -342,7 +342,10 @@ def _running(pid: int) -> bool:
         return False
     except OSError:
         return True
-    return True
+    try:  # a killed process nobody has reaped yet (a zombie) writes nothing more
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def kernel_processes(kernel_root: str | Path) -> list[int]:
