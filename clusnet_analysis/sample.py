@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ import pandas as pd
 from clusnet_analysis import config
 from clusnet_analysis.ingest.io import TABLES as ALL_TABLES
 from clusnet_analysis.ingest.schemas import column_kinds
+from clusnet_analysis.publish.files import atomic_write_bytes
 from clusnet_analysis.rules.programme import load_cluster_model, load_programme
 
 DEFAULT_SEED = 2009
@@ -702,16 +704,23 @@ def _write_table(frame: pd.DataFrame, path: Path, id_columns: tuple[str, ...], s
     expected_marks = int(marked[list(id_columns)].notna().sum().sum()) if scale > 1 else 0
     if mark in header or body.count(mark) != expected_marks:
         raise RuntimeError(f"{path.name}: id columns are quoted or contain a separator")
-    with open(path, "wb") as fh:
-        fh.write(header + b"\n")
-        if scale == 1 or not id_columns:  # shared tables are written once
-            fh.write(body.replace(mark, b""))
-            return
-        width = max(6, len(str(scale - 1)))
-        batch = max(1, (4 << 20) // max(len(body), 1))  # about 4 MB per write
-        for first in range(0, scale, batch):
-            fh.write(b"".join(body.replace(mark, f"-{copy:0{width}d}".encode())
-                              for copy in range(first, min(first + batch, scale))))
+    # Streamed to a hidden file beside the target, then renamed: an interrupted run never
+    # leaves a half-written table under its final name (readers skip hidden files).
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as fh:
+            fh.write(header + b"\n")
+            if scale == 1 or not id_columns:  # shared tables are written once
+                fh.write(body.replace(mark, b""))
+            else:
+                width = max(6, len(str(scale - 1)))
+                batch = max(1, (4 << 20) // max(len(body), 1))  # about 4 MB per write
+                for first in range(0, scale, batch):
+                    fh.write(b"".join(body.replace(mark, f"-{copy:0{width}d}".encode())
+                                      for copy in range(first, min(first + batch, scale))))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _synthetic_note(seed: int, scale: int) -> str:
@@ -755,6 +764,6 @@ def write_sample(out_dir: str | Path = config.SAMPLE_DATA_DIR, scale: int = 1,
         _write_table(frame, path, REPLICATED_ID_COLUMNS.get(name, ()), scale)
         paths.append(path)
     note = out / config.SYNTHETIC_MARKER
-    note.write_bytes(_synthetic_note(seed, scale).encode("utf-8"))
+    atomic_write_bytes(note, _synthetic_note(seed, scale).encode("utf-8"))
     paths.append(note)
     return paths

@@ -341,7 +341,7 @@ def test_row_with_more_cells_than_the_header(tmp_path):
 
 def test_broken_workbook(tmp_path):
     (tmp_path / "data.xlsx").write_bytes(b"PK\x03\x04 this is not really a zip")
-    with pytest.raises(InputError, match=f"{tmp_path / 'data.xlsx'}: not a readable .xlsx workbook"):
+    with pytest.raises(InputError, match=f"{tmp_path / 'data.xlsx'}: not an .xlsx workbook" + r" \(the file is not a zip container\)"):
         read_inputs(tmp_path)
 
 

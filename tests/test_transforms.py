@@ -6,6 +6,7 @@ Hand-worked numbers: GBP at 0.9 units per EUR, so 90 GBP = 100 EUR; HUF at 270, 
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,7 @@ def test_view_columns_and_counted():
 
 
 # ------------------------------------------------------------------ pseudonyms
-def test_pseudonyms_by_city_and_officer_id_order_without_names():
+def test_pseudonyms_are_city_and_a_code_from_the_officer_id_without_names():
     officers = list(reversed(OFFICERS)) + [dict(officer_id="O0", home_city="MUC", employer_type="city",
                                                 name="Jürgen Weiß")]
     t = tables(officers=officers, exchanges=[exchange("X1", "O2"), exchange("X2", "O1", start_date="2009-10-05",
@@ -162,8 +163,11 @@ def test_pseudonyms_by_city_and_officer_id_order_without_names():
                                              exchange("X3", "O5", "LYO"), exchange("X4", "O0", "LYO")],
                expenses=[expense("E1", "X1", "travel", "10")])
     view = exchanges_view(t, CLUSNET)
+    # Pinned: a pseudonym must never change between versions (reports of different
+    # deliveries are read side by side). The hash itself is checked against a plain
+    # re-implementation in test_pseudonym_hash_matches_a_byte_by_byte_reference.
     assert dict(zip(view["officer_id"], view["officer_pseudonym"])) == {
-        "O2": "LYO-2", "O1": "LYO-1", "O5": "BUD-1", "O0": "MUC-1"}
+        "O2": "LYO-124F", "O1": "LYO-4B90", "O5": "BUD-021F", "O0": "MUC-DF70"}
     # Stable: the same officers table in another order gives the same pseudonyms.
     again = exchanges_view(dict(t, officers=t["officers"].iloc[::-1]), CLUSNET)
     assert again["officer_pseudonym"].tolist() == view["officer_pseudonym"].tolist()
@@ -174,9 +178,75 @@ def test_pseudonyms_by_city_and_officer_id_order_without_names():
         assert "name" not in derived.columns
 
 
+def _officers(rows) -> pd.DataFrame:
+    return pd.DataFrame({"officer_id": pd.Series([r[0] for r in rows], dtype="str"),
+                         "home_city": pd.Series([r[1] for r in rows], dtype="str")})
+
+
+def test_pseudonyms_survive_a_new_delivery_with_more_and_fewer_officers():
+    """The bug this replaces: rank numbering turned LYO-2 into LYO-3 when O15 joined."""
+    from clusnet_analysis.privacy import pseudonyms_in_row_order
+
+    first = _officers([("O2", "LYO"), ("O3", "LYO"), ("O4", "BCN")])
+    later = _officers([("O15", "LYO"), ("O4", "BCN"), ("O3", "LYO"), ("O1", "LYO"), ("O9", "MUC")])  # O2 left
+    before = dict(zip(first["officer_id"], pseudonyms_in_row_order(first)))
+    after = dict(zip(later["officer_id"], pseudonyms_in_row_order(later)))
+    assert {k: after[k] for k in ("O3", "O4")} == {k: before[k] for k in ("O3", "O4")}
+    assert all(re.fullmatch(r"[A-Z]{3}-[0-9A-F]{4}", v) for v in after.values()), after
+    assert len(set(after.values())) == len(after)
+
+
+def test_pseudonym_collisions_within_a_city_get_longer_codes_and_stay_put():
+    from clusnet_analysis.privacy import id_hashes, pseudonyms_in_row_order
+
+    ids = [f"O{i}" for i in range(3000)]
+    prefix = {}
+    for officer, h in zip(ids, id_hashes(pd.Series(ids, dtype="str"))):
+        prefix.setdefault(f"{int(h):016X}"[:4], []).append((int(h), officer))
+    clash = next(sorted(group) for group in prefix.values() if len(group) >= 2)[:2]
+    (small, keeper), (_, other) = clash
+    both = pseudonyms_in_row_order(_officers([(other, "LYO"), (keeper, "LYO")])).tolist()
+    assert both[1] == f"LYO-{small:016X}"[:8]                     # the smaller hash keeps 4 digits
+    assert len(both[0]) > 8 and both[0][:8] == both[1] and both[0] != both[1]
+    # the same two ids in different cities do not collide at all
+    apart = pseudonyms_in_row_order(_officers([(other, "LYO"), (keeper, "BCN")])).tolist()
+    assert [len(v) for v in apart] == [8, 8]
+    # an officer added later leaves both codes as they were
+    more = pseudonyms_in_row_order(_officers([(other, "LYO"), (keeper, "LYO"), ("O99999", "LYO")])).tolist()
+    assert more[:2] == both
+    # the same officer listed twice shares one code (duplicates are quarantined, but never renumbered)
+    twice = pseudonyms_in_row_order(_officers([(keeper, "LYO"), (keeper, "LYO")])).tolist()
+    assert twice[0] == twice[1] and len(twice[0]) == 8
+
+
+def _reference_hash(text: str) -> int:
+    """The pseudonym hash written out byte by byte in plain Python integers."""
+    mask = (1 << 64) - 1
+
+    def mix(h):
+        h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & mask
+        return h ^ (h >> 31)
+
+    data = text.encode("utf-8")
+    h = 0x636C75736E657431 ^ len(data)
+    for byte in data:
+        h = mix(((h ^ byte) * 0x100000001B3) & mask)
+    return h
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=20))
+def test_pseudonym_hash_matches_a_byte_by_byte_reference(ids):
+    from clusnet_analysis.privacy import id_hashes
+
+    got = id_hashes(pd.Series(ids, dtype="str")[::-1].iloc[::-1])   # a sliced array too
+    assert [int(v) for v in got] == [_reference_hash(i) for i in ids]
+
+
 def test_show_names_is_for_internal_runs_only():
     view = exchanges_view(tables(), CLUSNET, show_names=True)
-    assert view["officer_pseudonym"].tolist() == ["LYO-1 (Émilie Roux)"]
+    assert view["officer_pseudonym"].tolist() == ["LYO-4B90 (Émilie Roux)"]
 
 
 # ------------------------------------------------------------------ properties

@@ -1,7 +1,8 @@
 """``clusnet``: validate data, write the sample, run the period reports, build figures.
 
 Exit codes: 0 ok (rule findings allowed) · 1 schema errors (validate) or failed
-notebooks (run) · 2 unusable input or bad usage (one clear line, no traceback).
+notebooks (run) · 2 unusable input or bad usage (one clear line, no traceback) · 130
+interrupted (Ctrl-C): what was left unbuilt is listed, and the next run builds it.
 """
 from __future__ import annotations
 
@@ -10,33 +11,24 @@ import sys
 from pathlib import Path
 
 from clusnet_analysis import __version__, config
+from clusnet_analysis.cli.request import Request, UsageError  # noqa: F401  (UsageError re-exported)
 
-EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-class UsageError(Exception):
-    """Bad parameters: refused before anything runs."""
+def _inside(path: Path, root: Path) -> bool:
+    """True when path (symbolic links followed) lies in root; for `clusnet collect`'s own checks."""
+    from clusnet_analysis.cli.request import _within
+
+    try:
+        return _within(path, root)
+    except OSError:
+        return False
 
 
 def _fail(message: str, code: int = EXIT_UNUSABLE) -> int:
     print(f"clusnet: error: {message}", file=sys.stderr)
     return code
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(root.resolve())
-    except OSError:
-        return False
-
-
-def _check_output_dir(out: Path, data_dir: Path | None, reports_root: Path | None = None) -> Path:
-    """Refuse an output inside the data directory (raw data is immutable) or outside the reports folder."""
-    if data_dir is not None and (_inside(out, data_dir) or _inside(data_dir, out)):
-        raise UsageError(f"output folder {out} overlaps the data directory {data_dir}; raw data is never written")
-    if reports_root is not None and not _inside(out, reports_root):
-        raise UsageError(f"output folder {out} is outside the reports folder {reports_root}")
-    return out
 
 
 def _format_table(df, columns: list[str], limit: int | None = None) -> str:
@@ -53,7 +45,12 @@ def _format_table(df, columns: list[str], limit: int | None = None) -> str:
 
 
 def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> list[Path]:
-    from clusnet_analysis.publish.files import atomic_write_bytes, json_text
+    """errors.csv, findings.csv, findings_by_rule.csv, quarantine/<table>.csv, summary.json.
+
+    Every CSV is for a person with a spreadsheet: text that would run as a formula is
+    neutralised (see publish.files.spreadsheet_safe). Each file is written atomically.
+    """
+    from clusnet_analysis.publish.files import atomic_write_bytes, json_text, write_csv_for_people
     from clusnet_analysis.privacy import hide_personal_values, without_personal_data
     from clusnet_analysis.rules.checks import summarise
 
@@ -61,10 +58,7 @@ def write_validation_outputs(ds, out_dir: Path, show_names: bool = False) -> lis
     written = []
 
     def write_csv(df, name):
-        path = out_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-        written.append(path)
+        written.append(write_csv_for_people(out_dir / name, df))
 
     errors = ds.errors if show_names else hide_personal_values(ds.errors)
     write_csv(errors, "errors.csv")
@@ -129,10 +123,9 @@ def cmd_validate(args) -> int:
     from clusnet_analysis.rules.checks import RULES, RULES_BY_ID, rule_is_off
     from clusnet_analysis.sections.data_quality import rule_title
 
-    data_dir = Path(args.data)
-    out = _check_output_dir(Path(args.out) if args.out else config.REPORTS_DIR / "validation", data_dir,
-                            reports_root=config.REPORTS_DIR)
-    ds = load(data_dir, args.programme, show_names=args.show_names)
+    request = Request.from_args("validate", args)
+    data_dir, out = request.data_dir, request.out
+    ds = load(data_dir, request.programme_file, show_names=args.show_names)
     print(f"clusnet validate: {data_dir}  (rules: {ds.programme.name}, {Path(ds.programme.source_file).name})")
     if ds.synthetic:
         print("  SYNTHETIC SAMPLE DATA - not real programme records")
@@ -160,7 +153,12 @@ def cmd_validate(args) -> int:
     drafts = ds.exchanges.loc[~ds.exchanges["counted"], "exchange_id"].tolist()
     if drafts:
         print(f"Drafts listed, not counted in totals: {', '.join(drafts[:20])}" + (" ..." if len(drafts) > 20 else ""))
-    written = write_validation_outputs(ds, out, show_names=args.show_names)
+    try:
+        written = write_validation_outputs(ds, out, show_names=args.show_names)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted while writing {out}/: files already there are complete (each is written "
+              "whole or not at all); run clusnet validate again to write the rest.", file=sys.stderr)
+        raise
     print(f"\nWrote {len(written)} file(s) to {out}/ (errors.csv, findings.csv, quarantine/, summary.json)")
     return EXIT_INVALID if ds.error_count else EXIT_OK
 
@@ -168,19 +166,20 @@ def cmd_validate(args) -> int:
 def cmd_sample(args) -> int:
     if args.scale < 1:
         raise UsageError("--scale must be 1 or more")
+    request = Request.from_args("sample", args)
     if args.programme == "mobility":
         from clusnet_analysis.sample_mobility import DEFAULT_SEED, write_mobility_sample
 
         if args.scale != 1:
             raise UsageError("--scale applies to the bundled programme's sample only, not to --programme mobility")
         seed = DEFAULT_SEED if args.seed is None else args.seed
-        paths = write_mobility_sample(Path(args.out), seed=seed)
+        paths = write_mobility_sample(request.out, seed=seed)
     else:
         from clusnet_analysis.sample import DEFAULT_SEED, write_sample
 
         seed = DEFAULT_SEED if args.seed is None else args.seed
-        paths = write_sample(Path(args.out), scale=args.scale, seed=seed)
-    print(f"Wrote synthetic sample ({args.programme}, scale {args.scale}, seed {seed}) to {args.out}: "
+        paths = write_sample(request.out, scale=args.scale, seed=seed)
+    print(f"Wrote synthetic sample ({args.programme}, scale {args.scale}, seed {seed}) to {request.out}: "
           + ", ".join(p.name for p in paths))
     return EXIT_OK
 
@@ -191,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check a data directory: schema errors and programme-rule findings")
-    v.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
-    v.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml, else the bundled programme)")
+    v.add_argument("--data", default=None, help="data directory (default: $CLUSNET_DATA_DIR/sample, the bundled sample)")
+    v.add_argument("--programme", default=None,
+                   help="programme rules file (default: $CLUSNET_PROGRAMME_FILE, DATA/programme.toml or the bundled rules)")
     v.add_argument("--out", default=None,
                    help=f"output folder inside the reports folder (default: {config.VALIDATION_DIR})")
     v.add_argument("--max-errors", type=int, default=50, help="errors printed (all are written)")
@@ -200,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("sample", help="write the synthetic sample data")
-    s.add_argument("--out", required=True, help="folder to write the CSV files into")
+    s.add_argument("--out", default=None,
+                   help="folder to write the CSV files into (default: $CLUSNET_DATA_DIR/sample); "
+                        "a folder holding real data is refused")
     s.add_argument("--scale", type=int, default=1, help="N times more exchanges (for benchmarks)")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the generator's own)")
     s.add_argument("--programme", choices=("clusnet", "mobility"), default="clusnet",
@@ -227,6 +229,7 @@ def _add_run_commands(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from clusnet_analysis.ingest.io import InputError
+    from clusnet_analysis.publish.lock import FolderBusy
     from clusnet_analysis.rules.programme import ProgrammeError
 
     parser = build_parser()
@@ -235,10 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UsageError as exc:
         return _fail(str(exc), EXIT_UNUSABLE)
-    except (InputError, ProgrammeError) as exc:
+    except (InputError, ProgrammeError, FolderBusy) as exc:
         return _fail(str(exc), EXIT_UNUSABLE)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted (Ctrl-C)", EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":  # run as a file: delegate, so exception classes are the package's own

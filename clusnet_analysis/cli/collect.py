@@ -91,17 +91,18 @@ def _validate_with_workbooks(validate, args) -> int:
     """``clusnet validate`` as usual, then one correction workbook per city into --workbooks."""
     if not args.workbooks:
         return validate(args)
-    folder, data_dir = Path(args.workbooks), Path(args.data)
-    if _inside(folder, data_dir) or _inside(data_dir, folder):
-        raise UsageError(f"--workbooks folder {folder} overlaps the data directory {data_dir}; "
-                         "raw data is never written")
+    from clusnet_analysis.cli.request import Request
+
+    request = Request.from_args("validate", args)   # the one guard for every path
+    folder = request.check_output(Path(args.workbooks), "--workbooks folder")
+    data_dir = request.data_dir
     code = validate(args)
     if code == EXIT_UNUSABLE:
         return code
     from clusnet_analysis.collect.corrections import write_corrections
     from clusnet_analysis.ingest.dataset import load
 
-    ds = load(data_dir, args.programme, show_names=args.show_names)
+    ds = load(data_dir, request.programme_file, show_names=args.show_names)
     written = write_corrections(ds, folder, show_names=args.show_names)
     print(f"\nCorrection workbooks: {len(written)} in {folder}/"
           + (": " + ", ".join(p.name for p in written) if written else " (nothing to correct)"))

@@ -4,7 +4,8 @@
 (exchanges view, expenses in EUR, per-exchange costs) and checks the programme
 rules. The result is cached by content (input files, programme file, package
 code), so notebooks that all load the same data pay for it once. The cache lives
-outside the data directory: raw data is never written.
+outside the data directory (raw data stays untouched) and holds personal data
+(officer names): its folders are 0700 and its files 0600.
 """
 from __future__ import annotations
 
@@ -120,6 +121,8 @@ def load(data_dir: str | Path | None = None, programme_file: str | Path | None =
         raise InputError(f"{data_dir}: no such data directory")
     from clusnet_analysis.rules.programme import programme_file_for
 
+    # `clusnet run --programme FILE` reaches the notebooks' kernels through the environment.
+    programme_file = programme_file or os.environ.get("CLUSNET_PROGRAMME_FILE") or None
     programme_file = Path(programme_file) if programme_file else programme_file_for(data_dir)
     path, fp = _cache_path(data_dir, programme_file, show_names)
     if use_cache and path.is_file():
@@ -133,11 +136,37 @@ def load(data_dir: str | Path | None = None, programme_file: str | Path | None =
     ds = build(data_dir, programme_file, show_names=show_names, provenance=fp)
     if use_cache:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+            # Owner-only from the first byte: the cached tables hold officer names.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
         except OSError:
             pass  # a read-only cache location only costs speed
     return ds
+
+
+PRIVATE_FOLDER_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
+
+
+def private_folder(folder: Path) -> Path:
+    """Create the cache folder (and its sub-folders) readable by their owner only.
+
+    Every level from the cache root down is made 0700, also when it already existed with
+    wider permissions; folders above the cache root are left as they are.
+    """
+    root = Path(config.CACHE_DIR)
+    folder = Path(folder)
+    levels = [folder, *folder.parents]
+    chain = levels[: levels.index(root) + 1] if root in levels else [folder]
+    for level in reversed(chain):
+        level.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+        if level.stat().st_uid == os.getuid():
+            os.chmod(level, PRIVATE_FOLDER_MODE)
+    return folder

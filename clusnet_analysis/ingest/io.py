@@ -229,8 +229,58 @@ def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str
         raise InputError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
 
 
+# A workbook is a zip of XML files. Limits on what it may unpack to, checked on the zip's
+# own directory before openpyxl reads a byte: a small file that would inflate to gigabytes
+# (a "zip bomb") is refused instead of exhausting memory. A million-row programme export
+# unpacks to a few hundred MB of XML; data that size belongs in CSV files anyway.
+MAX_WORKBOOK_UNPACKED = 512 << 20      # bytes, all members together
+MAX_WORKBOOK_MEMBERS = 10_000
+MAX_COMPRESSION_RATIO = 200            # for members above 1 MB unpacked; real sheets stay well below
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse, with one line, a file that is not a usable .xlsx workbook, before it is opened.
+
+    Password-protected workbooks are encrypted OLE containers, not zips; so are old .xls files.
+    """
+    import zipfile
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file ({exc.strerror})") from exc
+    if head == _OLE_MAGIC:
+        raise InputError(f"{path}: this workbook is password-protected or in the old .xls format; "
+                         "remove the password (or save it as .xlsx) and try again")
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: not an .xlsx workbook (the file is not a zip container); "
+                         "save it from the spreadsheet as .xlsx, or export each sheet as CSV")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    names = {member.filename for member in members}
+    if "xl/workbook.xml" not in names:
+        raise InputError(f"{path}: not an .xlsx workbook (a zip file without a workbook inside)")
+    if len(members) > MAX_WORKBOOK_MEMBERS:
+        raise InputError(f"{path}: the workbook holds {len(members):,} parts (limit "
+                         f"{MAX_WORKBOOK_MEMBERS:,}); refusing it, export the sheets as CSV")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_WORKBOOK_UNPACKED:
+        raise InputError(f"{path}: the workbook would unpack to {unpacked / (1 << 20):,.0f} MB (limit "
+                         f"{MAX_WORKBOOK_UNPACKED >> 20} MB); export the sheets as CSV files instead")
+    for member in members:
+        if member.file_size > (1 << 20) and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1):
+            raise InputError(f"{path}: part {member.filename} would unpack {member.file_size // max(member.compress_size, 1):,} "
+                             f"times its packed size (limit {MAX_COMPRESSION_RATIO}); refusing a possible zip bomb")
+
+
 def read_workbook(path: Path) -> dict[str, RawTable]:
     path = Path(path)
+    check_workbook(path)
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for a broken workbook

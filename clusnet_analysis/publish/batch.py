@@ -17,13 +17,14 @@ running this code, in a pool of worker processes. papermill and nbconvert load
 only in those workers, so a run with nothing to do stays well under a second."""
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clusnet_analysis.publish.execute import _execute
+from clusnet_analysis.publish.execute import _execute, remove_leftovers
 from clusnet_analysis.publish.index import _write_period_pages, write_top_index
 from clusnet_analysis.publish.names import MANIFEST_KIND  # noqa: F401  (re-exported)
 from clusnet_analysis.publish.params import (  # noqa: F401  (re-exported for callers)
@@ -74,6 +75,31 @@ class NotebookFailure:
             if self.exec_count is not None:
                 where += f" (In [{self.exec_count}])"
         return f"{self.period}/{self.notebook} failed{where}: {self.error_line}"
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch: every worker and kernel was stopped; ``unbuilt`` lists what was not built.
+
+    The index pages were written before this was raised, so they show those reports as
+    missing or stale; a plain rerun builds exactly them.
+    """
+
+    def __init__(self, result: BatchResult, unbuilt: list[tuple[str, str]]):
+        super().__init__("interrupted")
+        self.result = result
+        self.unbuilt = unbuilt
+
+    def describe(self, limit: int = 12) -> str:
+        names = [f"{period}/{notebook}" for period, notebook in self.unbuilt]
+        shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+        built = len(self.result.built)
+        text = (f"Interrupted (Ctrl-C): every notebook process was stopped. {built} report(s) built before "
+                f"the interruption, {len(names)} left unbuilt")
+        if names:
+            text += f": {shown}. Run the same command again to build exactly these."
+        else:
+            text += "."
+        return text
 
 
 @dataclass
@@ -138,6 +164,7 @@ def run_batch(
     plan = _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programme_file,
                     extra_stamp, only, site)
     _refuse_undeclared(plan)
+    remove_leftovers(plan.out_dirs.values())   # from a run killed outright before this one
     result = BatchResult(reports_dir=plan.reports_dir, periods=plan.periods)
     total = sum(1 for task in plan.tasks if task.name in plan.selected)
     done = 0
@@ -158,25 +185,29 @@ def run_batch(
         else:
             to_run.append(task)
 
-    if to_run:
-        for task, outcome in _execute(plan, to_run, jobs, start_timeout, execution_timeout):
-            done += 1
-            paths = task.paths()
-            label = f"[{done}/{total}] {task.period}/{task.name}"
-            if outcome["status"] == "built":
-                result.built.append(NotebookRun(task.period, task.name, paths["html"],
-                                                paths["ipynb"], outcome["seconds"]))
-                report(f"{label} built in {outcome['seconds']:.1f}s")
-            else:
-                failed_notebook = outcome.get("failed_notebook")
-                failure = NotebookFailure(
-                    period=task.period, notebook=task.name,
-                    cell_index=outcome.get("cell_index"), exec_count=outcome.get("exec_count"),
-                    ename=outcome.get("ename") or "Error", evalue=outcome.get("evalue") or "",
-                    failed_notebook=Path(failed_notebook) if failed_notebook else None,
-                    seconds=outcome["seconds"])
-                result.failed.append(failure)
-                report(f"{label} FAILED in {outcome['seconds']:.1f}s: {failure.describe()}")
+    interrupted = False
+    try:
+        with contextlib.closing(_execute(plan, to_run, jobs, start_timeout, execution_timeout)) as runs:
+            for task, outcome in (runs if to_run else ()):
+                done += 1
+                paths = task.paths()
+                label = f"[{done}/{total}] {task.period}/{task.name}"
+                if outcome["status"] == "built":
+                    result.built.append(NotebookRun(task.period, task.name, paths["html"],
+                                                    paths["ipynb"], outcome["seconds"]))
+                    report(f"{label} built in {outcome['seconds']:.1f}s")
+                else:
+                    failed_notebook = outcome.get("failed_notebook")
+                    failure = NotebookFailure(
+                        period=task.period, notebook=task.name,
+                        cell_index=outcome.get("cell_index"), exec_count=outcome.get("exec_count"),
+                        ename=outcome.get("ename") or "Error", evalue=outcome.get("evalue") or "",
+                        failed_notebook=Path(failed_notebook) if failed_notebook else None,
+                        seconds=outcome["seconds"])
+                    result.failed.append(failure)
+                    report(f"{label} FAILED in {outcome['seconds']:.1f}s: {failure.describe()}")
+    except KeyboardInterrupt:
+        interrupted = True  # workers and kernels are stopped by now (see execute._execute)
 
     labels = dict(period_labels or {})
     for period in plan.periods:
@@ -187,4 +218,9 @@ def run_batch(
     result.built.sort(key=lambda run: order[(run.period, run.notebook)])
     result.failed.sort(key=lambda failure: order[(failure.period, failure.notebook)])
     result.seconds = time.perf_counter() - started
+    if interrupted:
+        finished = {(run.period, run.notebook) for run in result.built}
+        finished |= {(failure.period, failure.notebook) for failure in result.failed}
+        raise BatchInterrupted(result, [(task.period, task.name) for task in to_run
+                                        if (task.period, task.name) not in finished])
     return result

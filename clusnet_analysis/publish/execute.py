@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -50,8 +52,16 @@ def make_kernel_dir(root: str | Path) -> Path:
 
 def _init_worker(kernel_root: str) -> None:
     """Runs once in each worker process, before any notebook."""
+    # Ctrl-C reaches the whole foreground process group. The parent alone decides what an
+    # interruption means (stop every worker and kernel, keep no half report); a worker that
+    # took it as an error would mark its notebook failed while the others carried on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
     previous = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = kernel_root + (os.pathsep + previous if previous else "")
+    # Connection files inside the run's own folder: every kernel's command line then names
+    # it, so the parent can find (and stop) this run's kernels and no others.
+    os.environ["JUPYTER_RUNTIME_DIR"] = os.path.join(kernel_root, "runtime")
     # jsonschema (via nbformat) imports rfc3987_syntax when present, which compiles a
     # grammar for 1+ s; nbformat never validates IRI formats, so skip it in workers.
     sys.modules.setdefault("rfc3987_syntax", None)
@@ -63,6 +73,22 @@ def _init_worker(kernel_root: str) -> None:
     # papermill logs every run at INFO, and warns about parameter lines its own parser
     # cannot read; the runner has already checked the parameters with Python's parser
     logging.getLogger("papermill").setLevel(logging.ERROR)
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """End this worker when the process that started it is gone (``kill -9`` of `clusnet run`).
+
+    An orphaned worker would go on writing into a reports folder whose lock died with its
+    parent; its kernel follows it out within a second (ipykernel watches its own parent).
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="clusnet-parent-watch", daemon=True).start()
 
 
 def _kernel_config(kernel_root: str):
@@ -185,7 +211,13 @@ def _mp_context():
 
 def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
              execution_timeout: int | None):
-    """Run the tasks in a process pool; yield (task, outcome) as they finish."""
+    """Run the tasks in a process pool; yield (task, outcome) as they finish.
+
+    Interrupted (Ctrl-C, or the generator closed early), it stops every worker and every
+    kernel of this run before the exception goes on, and removes their temporary files:
+    what stays under a final name is a complete report from an earlier run (its content
+    stamp is gone, so the next run rebuilds it) or nothing.
+    """
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     kernel_root = Path(tempfile.mkdtemp(prefix="clusnet-kernel-"))
@@ -228,9 +260,124 @@ def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
                                "evalue": str(error) or "worker process stopped"}
                 yield futures[future], outcome
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            with _sigint_ignored():
+                _stop_run(pool, kernel_root, {task.out_dir for task in to_run})
             raise
         else:
             pool.shutdown(wait=True)
     finally:
         shutil.rmtree(kernel_root, ignore_errors=True)
+
+
+class _sigint_ignored:
+    """A second Ctrl-C must not cut the clean-up of the first one short."""
+
+    def __enter__(self):
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _stop_run(pool, kernel_root: Path, out_dirs: set[Path], grace: float = 5.0) -> None:
+    """Stop the pool's workers and this run's kernels now; remove what they left half done."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pids = {process.pid for process in processes if process.pid}
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
+    # A kernel runs in a session of its own, so Ctrl-C never reaches it; its parent poller
+    # ends it within a second of its worker, and where /proc exists it is ended here at once.
+    _kill_kernels(kernel_root, deadline)
+    for out_dir in out_dirs:
+        for pid in pids:
+            for leftover in (*out_dir.glob(f".*.{pid}.*.running.ipynb"), *out_dir.glob(f".*.{pid}.*.tmp"),
+                             *(out_dir / STAMPS_DIR).glob(f".*.{pid}.*.tmp")):
+                leftover.unlink(missing_ok=True)
+
+
+_LEFTOVER = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.(running\.ipynb|tmp)$")
+
+
+def remove_leftovers(folders) -> list[Path]:
+    """Remove temporary files that processes killed outright (``kill -9``) left behind.
+
+    Only hidden files named by the writers' own pattern, and only those of processes that are
+    no longer running: a concurrent writer's file is never touched. Returns what was removed.
+    """
+    removed = []
+    for folder in folders:
+        for directory in (Path(folder), Path(folder) / STAMPS_DIR):
+            if not directory.is_dir():
+                continue
+            for path in directory.iterdir():
+                match = _LEFTOVER.match(path.name)
+                if match and not _running(int(match.group(1))):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    try:  # a killed process nobody has reaped yet (a zombie) writes nothing more
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def kernel_processes(kernel_root: str | Path) -> list[int]:
+    """Process ids whose command line names this run's kernel folder (Linux /proc; else [])."""
+    marker = str(kernel_root).encode()
+    proc = Path("/proc")
+    found = []
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_kernels(kernel_root: Path, deadline: float) -> None:
+    while True:
+        pids = kernel_processes(kernel_root)
+        if not pids or time.monotonic() > deadline:
+            return
+        for pid in pids:
+            try:  # a kernel leads its own process group: end anything it started too
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.05)

@@ -31,6 +31,8 @@ def build_figures(view, out_dir: str | Path | None = None, *, on_progress=None, 
     ds = view.ds
     out_dir = Path(out_dir) if out_dir else figures_dir(view.period)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # until every figure is rewritten, an older manifest could vouch for files that changed
+    (out_dir / "manifest.json").unlink(missing_ok=True)
     written: list[Path] = []
     for area in areas_for(view):
         for spec in build(view, area).figures:

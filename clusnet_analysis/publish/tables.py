@@ -15,21 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from clusnet_analysis.publish.files import write_if_changed
+# One rule for every file written for people (OWASP CSV injection): publish/files.py.
+from clusnet_analysis.publish.files import protect_worksheet, spreadsheet_safe, write_if_changed
 from clusnet_analysis.sections.base import Section, Table
 
 # Excel's limits: a sheet name has at most 31 characters; a sheet at most 1,048,576 rows.
 SHEET_NAME_CHARS = 31
 MAX_SHEET_ROWS = 1_048_576 - 10
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FIXED_TIME = dt.datetime(2000, 1, 1)
-
-
-def spreadsheet_safe_text(value):
-    """A text cell that a spreadsheet would run as a formula gets a leading ``'`` (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def for_people(table: Table) -> pd.DataFrame:
@@ -44,9 +37,7 @@ def for_people(table: Table) -> pd.DataFrame:
     for column in out.columns:
         if pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(2)
-        elif out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(spreadsheet_safe_text)
-    return out
+    return spreadsheet_safe(out)
 
 
 def csv_name(table: Table, prefix: str = "") -> str:
@@ -131,6 +122,8 @@ def write_workbook(sections: Iterable[Section], path: str | Path, provenance: st
                     ws.cell(r, idx).number_format = fmt
         ws.freeze_panes = ws.cell(header_row + 1, 1)
         contents.append([sheet_name, table.title, len(table.frame), table.note])
+    for ws in wb.worksheets:   # headers, titles and notes too: text cells, never formulas
+        protect_worksheet(ws)
     contents.column_dimensions["A"].width = 32
     contents.column_dimensions["B"].width = 60
     wb.properties.creator = "clusnet_analysis"
