@@ -21,6 +21,8 @@ from clusnet_analysis.plots.budget import budget_by_category_figure, budget_by_c
 from clusnet_analysis.plots.style import save_figure
 from clusnet_analysis.rules.programme import load_programme
 
+from clusnet_testdata import programme_file
+
 CITIES = ["LYO", "BCN", "MUC", "GOT"]
 CATEGORIES = ["travel", "accommodation", "meals", "local_transport", "insurance", "other"]
 
@@ -153,6 +155,50 @@ def test_programme_total(exchange_costs, programme):
         "remaining_eur": 12950, "pct_of_budget": 100 * 5650 / 18600, "mean_per_exchange_eur": 5650 / 6,
         "reference_per_exchange_eur": 1550, "cap_per_exchange_eur": 1550, "exchanges_over_cap": 1,
         "overrun_eur": 100, "unconverted_lines": 1})
+
+
+# ---------------------------------------------------------------- exactly at the cap
+def _costs(rows) -> pd.DataFrame:
+    """exchange_costs with just what the per-exchange checks read: (exchange_id, home_city, total_eur)."""
+    df = pd.DataFrame(rows, columns=["exchange_id", "home_city", "total_eur"])
+    return df.assign(host_city="MUC", period="S3", status="validated", counted=True,
+                     duration_days=pd.array([5] * len(df), dtype="Int64"),
+                     unconverted_lines=pd.array([0] * len(df), dtype="Int64"))
+
+
+AT_THE_CAP = [("A1", "LYO", 1550.00),    # exactly the cap: allowed
+              ("A2", "LYO", 1550.01),    # one cent over
+              ("A3", "BCN", 1549.99),
+              ("A4", "BCN", 1550.00)]
+
+
+def test_an_exchange_of_exactly_the_cap_is_not_over_it(programme):
+    check = budget.exchange_budget_check(_costs(AT_THE_CAP), programme)
+    assert check["over_cap"].tolist() == [False, True, False, False]
+    assert check["overrun_eur"].tolist() == pytest.approx([0, 0.01, 0, 0])
+    assert check["headroom_eur"].tolist() == pytest.approx([0, -0.01, 0.01, 0])
+
+
+def test_city_and_programme_count_only_exchanges_above_the_cap(programme):
+    cities = budget.city_vs_allocation(_costs(AT_THE_CAP), programme).set_index("home_city")
+    assert cities["exchanges_over_cap"].to_dict() == {"LYO": 1, "BCN": 0, "MUC": 0, "GOT": 0, "total": 1}
+    total = budget.programme_total(_costs(AT_THE_CAP), programme).iloc[0]
+    assert total["exchanges_over_cap"] == 1
+    assert total["overrun_eur"] == pytest.approx(0.01)
+
+
+def test_the_cap_comes_from_the_programme_file(tmp_path):
+    # Another programme's cap: 1,000 EUR. 1,000 is allowed, 1,000.01 is over; 1,550 is over too.
+    other = dataclasses.replace(load_programme(programme_file(tmp_path / "p.toml", budget__cap_eur=1000)),
+                                partner_cities=tuple(CITIES))
+    costs = _costs([("A1", "LYO", 1000.0), ("A2", "LYO", 1000.01), ("A3", "BCN", 1550.0)])
+    assert budget.exchange_budget_check(costs, other)["over_cap"].tolist() == [False, True, True]
+    cities = budget.city_vs_allocation(costs, other).set_index("home_city")
+    assert cities.loc[["LYO", "BCN", "total"], "exchanges_over_cap"].tolist() == [1, 1, 2]
+    assert cities.loc["LYO", "budget_eur"] == 3 * 1000
+    total = budget.programme_total(costs, other).iloc[0]
+    assert (total["exchanges_over_cap"], total["budget_eur"]) == (2, 12 * 1000)
+    assert total["overrun_eur"] == pytest.approx(550.01)
 
 
 # ---------------------------------------------------------------- Interreg tables
