@@ -209,4 +209,8 @@ def test_link_network_figure_survives_markup(tmp_path):
     graph.add_node("plain", city="<i>C</i>")
     graph.add_edge(r"$\foo$ <script>x</script>", "plain", key="L1", kind="contact")
     paths = save_figure(link_network_figure(graph, title="Links $x$"), tmp_path, "markup")
-    assert b"<script" not in paths[1].read_bytes()
+    svg = paths[1].read_text(encoding="utf-8")
+    # Node and city labels are in the file, as escaped text ("$" kept, not read as maths); no live tag.
+    assert "<!-- $\\foo$ &lt;script&gt;x&lt;/script&gt; -->" in svg
+    assert "<!-- &lt;i&gt;C&lt;/i&gt; -->" in svg and "<!-- A$B -->" in svg
+    assert "<script" not in svg and "<i>" not in svg

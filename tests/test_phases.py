@@ -301,4 +301,8 @@ def test_phase_distribution_figure_survives_markup(tmp_path):
     distribution = pd.DataFrame({"initiation": [1], "pilot": [0]},
                                 index=pd.Index([r"$\foo$ <script>x</script>"], name="city"))
     paths = save_figure(phase_distribution_figure(distribution, title="A $b$"), tmp_path, "markup")
-    assert b"<script" not in paths[1].read_bytes()
+    svg = paths[1].read_text(encoding="utf-8")
+    # The label is in the file, as escaped text ("$" kept, not read as maths); no live tag.
+    assert "<!-- $\\foo$ &lt;script&gt;x&lt;/script&gt; -->" in svg
+    assert "<!-- A $b$ -->" in svg
+    assert "<script" not in svg
