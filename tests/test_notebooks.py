@@ -28,6 +28,7 @@ from clusnet_analysis.ingest import dataset
 from clusnet_analysis.rules import checks as rules
 from clusnet_analysis.analysis import budget, crosscity, phases, practices
 from clusnet_analysis.analysis.periods import select_period
+from clusnet_analysis.publish.provenance import input_fingerprint
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 TITLES = {
@@ -207,7 +208,8 @@ def _figures(runs, name) -> dict:
 def test_every_notebook_ran_and_wrote_its_headline(runs):
     for name in [*TITLES, BROKEN]:
         record = runs[name]["headline"]
-        assert record["input_fingerprint"]
+        data_dir = runs["broken_dir"] if name == BROKEN else config.SAMPLE_DATA_DIR
+        assert record["input_fingerprint"] == input_fingerprint(data_dir)["fingerprint"]
         outputs = runs[name]["outputs"]
         assert "SYNTHETIC SAMPLE DATA" in outputs
         assert "Provenance." in outputs

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from clusnet_analysis import config
 from clusnet_analysis.publish import display as report
+from clusnet_analysis.publish.provenance import input_fingerprint
 
 
 @pytest.mark.parametrize("name, label", [
@@ -51,7 +53,8 @@ def test_show_figure_adds_the_caption_once_and_closes(monkeypatch):
     report.show_figure(fig, p)
     texts = [t.get_text() for t in fig.texts]
     assert shown == [fig] and len(texts) == 1
-    assert p.ds.fingerprint in texts[0] and "SYNTHETIC SAMPLE DATA" in texts[0]
+    assert p.ds.fingerprint == input_fingerprint(config.SAMPLE_DATA_DIR)["fingerprint"]
+    assert f"input {p.ds.fingerprint}" in texts[0] and "SYNTHETIC SAMPLE DATA" in texts[0]
 
 
 def test_start_refuses_invalid_data_unless_allowed(tmp_path):
@@ -75,7 +78,10 @@ def test_write_headline_is_json_with_provenance(tmp_path):
     report.write_headline(str(path), p, {"share": float("nan"), "n": 3})
     record = json.loads(path.read_text())
     assert record["figures"] == {"share": None, "n": 3}
-    assert record["period"] == "S3" and record["synthetic"] is True and record["input_fingerprint"]
+    assert record["period"] == "S3" and record["synthetic"] is True
+    # the fingerprint of the data the numbers came from: the bundled sample and the CLUSNET rules
+    assert record["input_fingerprint"] == input_fingerprint(config.SAMPLE_DATA_DIR)["fingerprint"]
+    assert len(record["input_fingerprint"]) == 16
 
 
 def test_notebook_imports_stay_light():
