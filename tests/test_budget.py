@@ -278,6 +278,32 @@ def test_exchange_daily_costs(exchange_costs):
         "", "", "lines without exchange rate", "", "", "no costs reported"]
 
 
+def test_exchange_daily_costs_every_column_and_missing_values():
+    # D1: 3 days, 300 EUR in two categories -> 100/day. D2: no duration. D3: unconverted count
+    # unknown (NA) = none known. D4: 0 days. D5: only travel reported (accommodation 0).
+    costs = _costs([("D1", "LYO", 300.0), ("D2", "LYO", 500.0), ("D3", "BCN", 400.0),
+                    ("D4", "BCN", 100.0), ("D5", "MUC", 250.0)])
+    costs["duration_days"] = pd.array([3, None, 4, 0, 5], dtype="Int64")
+    costs["unconverted_lines"] = pd.array([0, 0, None, 0, 0], dtype="Int64")
+    costs["travel"] = [100.0, 500.0, 400.0, 100.0, 250.0]
+    costs["accommodation"] = [200.0, 0.0, 0.0, 0.0, 0.0]
+    daily = budget.exchange_daily_costs(costs)
+    assert daily.columns.tolist() == ["exchange_id", "home_city", "host_city", "period", "duration_days",
+                                      "cost_eur", "unconverted_lines", "daily_cost_eur", "used", "excluded_because"]
+    assert daily["duration_days"].tolist()[:1] == [3] and pd.isna(daily["duration_days"].iloc[1])
+    assert daily["cost_eur"].tolist() == [300, 500, 400, 100, 250]
+    assert daily["unconverted_lines"].tolist() == [0, 0, 0, 0, 0]
+    assert daily["daily_cost_eur"].tolist()[0] == pytest.approx(100)
+    assert np.isnan(daily["daily_cost_eur"].iloc[1]) and np.isnan(daily["daily_cost_eur"].iloc[3])
+    assert daily["used"].tolist() == [True, False, True, False, True]
+    assert daily["excluded_because"].fillna("").tolist() == ["", "no duration", "", "no duration", ""]
+    stays = budget.exchange_daily_costs(costs, categories=["accommodation"])
+    assert stays["cost_eur"].tolist() == [200, 0, 0, 0, 0]
+    assert stays["used"].tolist() == [True, False, False, False, False]
+    assert stays["excluded_because"].fillna("").tolist() == [
+        "", "no duration", "no costs reported", "no duration", "no costs reported"]
+
+
 def test_cost_level_by_host(exchange_costs, programme):
     table = budget.cost_level_by_host(exchange_costs, programme)
     assert table.columns.tolist() == ["host_city", "exchanges_used", "exchanges_excluded", "median_daily_cost_eur",
