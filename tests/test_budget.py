@@ -93,6 +93,11 @@ def test_fixture_totals(exchange_costs):
 # ---------------------------------------------------------------- per exchange
 def test_exchange_budget_check(exchange_costs, programme):
     check = budget.exchange_budget_check(exchange_costs, programme)
+    assert check.columns.tolist() == ["exchange_id", "home_city", "host_city", "period", "duration_days",
+                                      "total_eur", "unconverted_lines", "reference_eur",
+                                      "difference_from_reference_eur", "cap_eur", "headroom_eur", "overrun_eur",
+                                      "over_cap"]
+    assert check.index.tolist() == list(range(6))
     assert check["exchange_id"].tolist() == ["E1", "E2", "E3", "E4", "E6", "E7"]  # E5 is a draft
     assert check["total_eur"].tolist() == [1450, 1650, 1050, 1000, 500, 0]
     assert check["difference_from_reference_eur"].tolist() == [-100, 100, -500, -550, -1050, -1550]

@@ -86,6 +86,7 @@ def clusters():
 def test_unknown_criteria_are_ignored_and_counted(assessments, model):
     unknown = ph.unknown_criteria(assessments, model)
     assert sorted(unknown["criterion_id"]) == ["PIL-99", "XYZ-1"]
+    assert unknown.columns.tolist() == assessments.columns.tolist() and unknown.index.tolist() == [0, 1]
     assert ph.criterion_scores(assessments, model).attrs["unknown_criteria"] == 2
 
 
