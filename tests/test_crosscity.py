@@ -184,6 +184,22 @@ def test_reciprocity(view, programme):
     ]
 
 
+def test_reciprocity_one_visit_each_way_and_only_the_second_city_visiting(view, programme):
+    # The draft GOT->LYO now counts (only the second city of the pair visits: connected, not
+    # reciprocal), and MUC visits BCN once, answering BCN's one visit (1 each way: reciprocal).
+    more = view.assign(counted=True)
+    more = pd.concat([more, more.iloc[[6]].assign(exchange_id="E8", home_city="MUC", host_city="BCN")],
+                     ignore_index=True)
+    pairs = crosscity.reciprocity(more, programme).set_index(["city_a", "city_b"])
+    assert pairs.loc[("LYO", "GOT")].tolist() == [0, 1, True, False]
+    assert pairs.loc[("BCN", "MUC")].tolist() == [1, 1, True, True]
+    assert crosscity.connected_pair_share(more, programme) == pytest.approx(5 / 6)
+    assert crosscity.reciprocal_share(more, programme) == pytest.approx(2 / 5)
+    empty = more.iloc[0:0]
+    assert np.isnan(crosscity.reciprocal_share(empty, programme))
+    assert crosscity.connected_pair_share(empty, programme) == 0.0
+
+
 def test_shares_and_summary(view, programme):
     # 4 of C(4,2) = 6 pairs connected; 1 of those 4 reciprocal
     assert crosscity.connected_pair_share(view, programme) == pytest.approx(4 / 6)
