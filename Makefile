@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name clusnet --display-name "Python (clusnet_analysis)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help install validate report run figures test lab sample sample-mobility benchmark clean
+.PHONY: help install validate report run figures test lab sample sample-mobility benchmark clean mutation
 
 ## Show this help
 help:
@@ -51,6 +51,12 @@ figures: $(STAMP)
 ## Run the test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## Mutation testing (slow; not in make test): parsing, rules, transforms, analysis
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,mutation]"
+	$(BIN)/mutmut run --max-children $(or $(MUTATION_JOBS),2)
+	$(BIN)/python tools/mutation_score.py
 
 ## Open JupyterLab with the package importable (kernel "Python (clusnet_analysis)")
 lab: $(STAMP)

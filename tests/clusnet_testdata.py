@@ -116,3 +116,33 @@ def write_data(directory: Path, **tables: list[dict]) -> Path:
             continue
         write_table(directory / f"{name}.csv", rows, columns)
     return directory
+
+
+def programme_file(path: Path, **settings) -> Path:
+    """The bundled CLUSNET programme file with some settings changed, written to ``path``.
+
+    Settings are given as ``section__key=value`` (``budget__cap_eur=1000``,
+    ``cluster_model__threshold=0.75``); the value is written as TOML (numbers as is).
+    Every setting must exist in the bundled file, so a renamed key fails loudly here.
+    """
+    from clusnet_analysis import config
+
+    wanted = {tuple(name.split("__")): value for name, value in settings.items()}
+    section, lines, done = None, [], set()
+    for line in config.DEFAULT_PROGRAMME_FILE.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            section = stripped.strip("[]")
+        elif stripped.startswith("[["):
+            section = None
+        key = stripped.split("=", 1)[0].strip() if "=" in stripped and not stripped.startswith("#") else None
+        if key and (section, key) in wanted:
+            value = wanted[(section, key)]
+            line = f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}"
+            done.add((section, key))
+        lines.append(line)
+    missing = set(wanted) - done
+    assert not missing, f"no such settings in the programme file: {sorted(missing)}"
+    path = Path(path)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -28,6 +28,9 @@ from clusnet_analysis.publish.batch import (
     run_batch,
     write_top_index,
 )
+from clusnet_analysis.config import PACKAGE_DIR
+from clusnet_analysis.publish import plan as plan_module
+from clusnet_analysis.publish import provenance
 from clusnet_analysis.publish.provenance import code_fingerprint, file_sha256, input_fingerprint
 
 PERIODS = ["S3", "S4"]
@@ -299,6 +302,51 @@ def test_code_fingerprint_changes_with_any_source_file(tmp_path):
     (package / "rules.toml").write_text("cap = 2\n")
     assert code_fingerprint(package) != before
     assert len(code_fingerprint()) == 16
+
+
+def _package_copy(tmp_path: Path) -> Path:
+    """A copy of the real package's files, to edit without touching the package itself."""
+    copy = tmp_path / "package_copy"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_a_real_edit_to_a_package_file_changes_the_code_fingerprint(tmp_path):
+    package = _package_copy(tmp_path)
+    before = code_fingerprint(package)
+    assert before == code_fingerprint(PACKAGE_DIR)      # content counts, not where the package is
+    checks = package / "rules" / "checks.py"          # a module in a sub-package
+    original = checks.read_text(encoding="utf-8")
+    checks.write_text(original.replace("programme.cap_eur + 1e-9", "programme.cap_eur"), encoding="utf-8")
+    assert checks.read_text(encoding="utf-8") != original
+    edited = code_fingerprint(package)
+    assert edited != before
+    checks.write_text(original, encoding="utf-8")       # edit undone: the same code again
+    assert code_fingerprint(package) == before
+    (package / "programmes" / "clusnet.toml").write_text("# other rules\n", encoding="utf-8")
+    assert code_fingerprint(package) not in (before, edited)
+
+
+@pytest.mark.slow
+def test_a_real_edit_to_a_package_file_makes_the_next_run_rebuild(project, tmp_path, monkeypatch):
+    """Stamps use the real code fingerprint of a package copy; one kernel runs twice."""
+    package = _package_copy(tmp_path)
+    monkeypatch.setattr(plan_module, "code_fingerprint", provenance.code_fingerprint)  # not this module's stand-in
+    monkeypatch.setattr(provenance, "PACKAGE_DIR", package)
+    args = (["S3"], project["data"], project["notebooks"], project["reports"])
+    options = {"parameters": {"fail": False}, "only": ["02"]}
+    assert _built(run_batch(*args, jobs=1, **options)) == [("S3", "02_budget")]
+    assert plan_batch(*args, **options) == []
+
+    budget = package / "analysis" / "budget.py"
+    budget.write_text(budget.read_text(encoding="utf-8").replace(
+        'out["over_cap"] = out["total_eur"] > programme.cap_eur',
+        'out["over_cap"] = out["total_eur"] >= programme.cap_eur'), encoding="utf-8")
+    assert plan_batch(*args, **options) == [("S3", "02_budget")]
+    assert _built(run_batch(*args, jobs=1, **options)) == [("S3", "02_budget")]
+    assert plan_batch(*args, **options) == []
+    manifest = json.loads((project["reports"] / "S3" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["code_fingerprint"] == code_fingerprint(package)
 
 
 def test_top_index_orders_periods_as_labelled_and_ignores_other_folders(tmp_path):

@@ -21,6 +21,8 @@ from clusnet_analysis.plots.budget import budget_by_category_figure, budget_by_c
 from clusnet_analysis.plots.style import save_figure
 from clusnet_analysis.rules.programme import load_programme
 
+from clusnet_testdata import programme_file
+
 CITIES = ["LYO", "BCN", "MUC", "GOT"]
 CATEGORIES = ["travel", "accommodation", "meals", "local_transport", "insurance", "other"]
 
@@ -91,6 +93,11 @@ def test_fixture_totals(exchange_costs):
 # ---------------------------------------------------------------- per exchange
 def test_exchange_budget_check(exchange_costs, programme):
     check = budget.exchange_budget_check(exchange_costs, programme)
+    assert check.columns.tolist() == ["exchange_id", "home_city", "host_city", "period", "duration_days",
+                                      "total_eur", "unconverted_lines", "reference_eur",
+                                      "difference_from_reference_eur", "cap_eur", "headroom_eur", "overrun_eur",
+                                      "over_cap"]
+    assert check.index.tolist() == list(range(6))
     assert check["exchange_id"].tolist() == ["E1", "E2", "E3", "E4", "E6", "E7"]  # E5 is a draft
     assert check["total_eur"].tolist() == [1450, 1650, 1050, 1000, 500, 0]
     assert check["difference_from_reference_eur"].tolist() == [-100, 100, -500, -550, -1050, -1550]
@@ -153,6 +160,50 @@ def test_programme_total(exchange_costs, programme):
         "remaining_eur": 12950, "pct_of_budget": 100 * 5650 / 18600, "mean_per_exchange_eur": 5650 / 6,
         "reference_per_exchange_eur": 1550, "cap_per_exchange_eur": 1550, "exchanges_over_cap": 1,
         "overrun_eur": 100, "unconverted_lines": 1})
+
+
+# ---------------------------------------------------------------- exactly at the cap
+def _costs(rows) -> pd.DataFrame:
+    """exchange_costs with just what the per-exchange checks read: (exchange_id, home_city, total_eur)."""
+    df = pd.DataFrame(rows, columns=["exchange_id", "home_city", "total_eur"])
+    return df.assign(host_city="MUC", period="S3", status="validated", counted=True,
+                     duration_days=pd.array([5] * len(df), dtype="Int64"),
+                     unconverted_lines=pd.array([0] * len(df), dtype="Int64"))
+
+
+AT_THE_CAP = [("A1", "LYO", 1550.00),    # exactly the cap: allowed
+              ("A2", "LYO", 1550.01),    # one cent over
+              ("A3", "BCN", 1549.99),
+              ("A4", "BCN", 1550.00)]
+
+
+def test_an_exchange_of_exactly_the_cap_is_not_over_it(programme):
+    check = budget.exchange_budget_check(_costs(AT_THE_CAP), programme)
+    assert check["over_cap"].tolist() == [False, True, False, False]
+    assert check["overrun_eur"].tolist() == pytest.approx([0, 0.01, 0, 0])
+    assert check["headroom_eur"].tolist() == pytest.approx([0, -0.01, 0.01, 0])
+
+
+def test_city_and_programme_count_only_exchanges_above_the_cap(programme):
+    cities = budget.city_vs_allocation(_costs(AT_THE_CAP), programme).set_index("home_city")
+    assert cities["exchanges_over_cap"].to_dict() == {"LYO": 1, "BCN": 0, "MUC": 0, "GOT": 0, "total": 1}
+    total = budget.programme_total(_costs(AT_THE_CAP), programme).iloc[0]
+    assert total["exchanges_over_cap"] == 1
+    assert total["overrun_eur"] == pytest.approx(0.01)
+
+
+def test_the_cap_comes_from_the_programme_file(tmp_path):
+    # Another programme's cap: 1,000 EUR. 1,000 is allowed, 1,000.01 is over; 1,550 is over too.
+    other = dataclasses.replace(load_programme(programme_file(tmp_path / "p.toml", budget__cap_eur=1000)),
+                                partner_cities=tuple(CITIES))
+    costs = _costs([("A1", "LYO", 1000.0), ("A2", "LYO", 1000.01), ("A3", "BCN", 1550.0)])
+    assert budget.exchange_budget_check(costs, other)["over_cap"].tolist() == [False, True, True]
+    cities = budget.city_vs_allocation(costs, other).set_index("home_city")
+    assert cities.loc[["LYO", "BCN", "total"], "exchanges_over_cap"].tolist() == [1, 1, 2]
+    assert cities.loc["LYO", "budget_eur"] == 3 * 1000
+    total = budget.programme_total(costs, other).iloc[0]
+    assert (total["exchanges_over_cap"], total["budget_eur"]) == (2, 12 * 1000)
+    assert total["overrun_eur"] == pytest.approx(550.01)
 
 
 # ---------------------------------------------------------------- Interreg tables
@@ -230,6 +281,32 @@ def test_exchange_daily_costs(exchange_costs):
     assert daily["used"].tolist() == [True, True, False, True, True, False]
     assert daily["excluded_because"].fillna("").tolist() == [
         "", "", "lines without exchange rate", "", "", "no costs reported"]
+
+
+def test_exchange_daily_costs_every_column_and_missing_values():
+    # D1: 3 days, 300 EUR in two categories -> 100/day. D2: no duration. D3: unconverted count
+    # unknown (NA) = none known. D4: 0 days. D5: only travel reported (accommodation 0).
+    costs = _costs([("D1", "LYO", 300.0), ("D2", "LYO", 500.0), ("D3", "BCN", 400.0),
+                    ("D4", "BCN", 100.0), ("D5", "MUC", 250.0)])
+    costs["duration_days"] = pd.array([3, None, 4, 0, 5], dtype="Int64")
+    costs["unconverted_lines"] = pd.array([0, 0, None, 0, 0], dtype="Int64")
+    costs["travel"] = [100.0, 500.0, 400.0, 100.0, 250.0]
+    costs["accommodation"] = [200.0, 0.0, 0.0, 0.0, 0.0]
+    daily = budget.exchange_daily_costs(costs)
+    assert daily.columns.tolist() == ["exchange_id", "home_city", "host_city", "period", "duration_days",
+                                      "cost_eur", "unconverted_lines", "daily_cost_eur", "used", "excluded_because"]
+    assert daily["duration_days"].tolist()[:1] == [3] and pd.isna(daily["duration_days"].iloc[1])
+    assert daily["cost_eur"].tolist() == [300, 500, 400, 100, 250]
+    assert daily["unconverted_lines"].tolist() == [0, 0, 0, 0, 0]
+    assert daily["daily_cost_eur"].tolist()[0] == pytest.approx(100)
+    assert np.isnan(daily["daily_cost_eur"].iloc[1]) and np.isnan(daily["daily_cost_eur"].iloc[3])
+    assert daily["used"].tolist() == [True, False, True, False, True]
+    assert daily["excluded_because"].fillna("").tolist() == ["", "no duration", "", "no duration", ""]
+    stays = budget.exchange_daily_costs(costs, categories=["accommodation"])
+    assert stays["cost_eur"].tolist() == [200, 0, 0, 0, 0]
+    assert stays["used"].tolist() == [True, False, False, False, False]
+    assert stays["excluded_because"].fillna("").tolist() == [
+        "", "no duration", "no costs reported", "no duration", "no costs reported"]
 
 
 def test_cost_level_by_host(exchange_costs, programme):

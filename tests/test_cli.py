@@ -200,3 +200,84 @@ def test_validate_a_copy_of_the_sample_leaves_it_byte_identical(tmp_path, capsys
     assert cli.main(["validate", "--data", str(data), "--out", str(tmp_path / "out")]) == 0   # cached run
     capsys.readouterr()
     assert hashes(data) == before
+
+
+# ------------------------------------------------------------------ clusnet run: the schema-error gate
+def _sample_with_a_schema_error(tmp_path):
+    """A copy of the bundled sample whose first expense line has the amount "abc"."""
+    data = tmp_path / "data"
+    shutil.copytree(config.SAMPLE_DATA_DIR, data)
+    lines = (data / "expenses.csv").read_text(encoding="utf-8").splitlines()
+    fields = lines[1].split(",")
+    assert fields[3] == "295.96"
+    fields[3] = "abc"
+    lines[1] = ",".join(fields)
+    (data / "expenses.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return data
+
+
+def _files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def test_run_refuses_data_with_schema_errors_before_running_anything(tmp_path, monkeypatch, capsys):
+    from clusnet_analysis.publish import batch
+
+    reports = tmp_path / "reports"
+    monkeypatch.setattr(config, "REPORTS_DIR", reports)
+    calls = []
+    monkeypatch.setattr(batch, "run_batch", lambda *args, **kwargs: calls.append(kwargs))
+    data = _sample_with_a_schema_error(tmp_path)
+    code = cli.main(["run", "--period", "S3", "--data", str(data)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert calls == []
+    assert _files(reports) == []
+    assert f"Schema errors: 1 problem(s) in {data}; nothing was built." in captured.err
+    assert "expenses.csv  2    amount  abc    is not a number" in captured.err
+    assert "build from the valid rows with --allow-invalid" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_run_with_allow_invalid_builds_with_the_incomplete_data_banner(tmp_path, monkeypatch, capsys):
+    from clusnet_analysis.publish import batch
+
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    calls = []
+
+    class Done:
+        failed = []
+
+        def summary(self):
+            return "built"
+
+    monkeypatch.setattr(batch, "run_batch", lambda *args, **kwargs: calls.append((args, kwargs)) or Done())
+    data = _sample_with_a_schema_error(tmp_path)
+    assert cli.main(["run", "--period", "S3", "--data", str(data), "--allow-invalid", "--jobs", "1"]) == 0
+    capsys.readouterr()
+    [(args, kwargs)] = calls
+    assert args[0] == ["S3"]
+    assert kwargs["banner"] == ("SYNTHETIC SAMPLE DATA: not real programme records · "
+                                "INCOMPLETE DATA: 1 row(s) with schema errors excluded (--allow-invalid)")
+    assert kwargs["parameters"] == {"show_names": False, "allow_invalid": True}
+
+
+@pytest.mark.slow
+def test_run_through_the_cli_gates_invalid_data_and_marks_every_page(tmp_path, monkeypatch, capsys):
+    """The real thing for one period: refused (exit 1, nothing built), then built with the banner everywhere."""
+    reports = tmp_path / "reports"
+    monkeypatch.setattr(config, "REPORTS_DIR", reports)
+    data = _sample_with_a_schema_error(tmp_path)
+    assert cli.main(["run", "--period", "S3", "--data", str(data), "--jobs", "2"]) == 1
+    assert _files(reports) == []
+
+    assert cli.main(["run", "--period", "S3", "--data", str(data), "--jobs", "2", "--allow-invalid"]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    pages = sorted(reports.rglob("*.html"))
+    assert [p.relative_to(reports).as_posix() for p in pages] == [
+        "S3/01_data_quality.html", "S3/02_cross_city.html", "S3/03_budget.html", "S3/04_best_practices.html",
+        "S3/05_cluster_phases.html", "S3/06_final_synthesis.html", "S3/index.html", "index.html"]
+    unmarked = [p.relative_to(reports).as_posix() for p in pages
+                if "INCOMPLETE DATA" not in p.read_text(encoding="utf-8")]
+    assert unmarked == []

@@ -175,6 +175,22 @@ def test_quota_use_without_an_officer_quota(view, programme):
     assert table["officers_quota"].isna().all() and table["places_left"].isna().all()
 
 
+def test_quota_over_use_and_cities_outside_the_partnership(view, programme):
+    # LYO sends four distinct officers (quota 3): 4/3 used, no place left (never negative).
+    # STO is only a host, ROM only a home city: both listed after the partners, sorted.
+    extra = pd.DataFrame({
+        "exchange_id": ["E8", "E9", "E10"], "officer_id": ["O7", "O8", "O9"],
+        "officer_pseudonym": ["LYO-3", "LYO-4", "ROM-1"], "home_city": ["LYO", "LYO", "ROM"],
+        "host_city": ["STO", "BCN", "LYO"], "period": ["S5", "S5", "S5"],
+        "duration_days": pd.array([5, 5, 5], dtype="Int64"), "status": "validated", "counted": True})
+    table = crosscity.quota_use(pd.concat([view, extra], ignore_index=True), programme).set_index("home_city")
+    assert table.index.tolist() == [*CITIES, "ROM", "STO"]
+    assert table.loc["LYO", ["exchanges_sent", "officers_sent", "places_left"]].tolist() == [5, 4, 0]
+    assert table.loc["LYO", "quota_use_share"] == pytest.approx(4 / 3)
+    assert table.loc["ROM", ["exchanges_sent", "officers_sent", "places_left"]].tolist() == [1, 1, 2]
+    assert table.loc["STO", ["exchanges_sent", "officers_sent", "places_left"]].tolist() == [0, 0, 3]
+
+
 def test_reciprocity(view, programme):
     pairs = crosscity.reciprocity(view, programme)
     assert pairs.columns.tolist() == ["city_a", "city_b", "a_to_b", "b_to_a", "connected", "reciprocal"]
@@ -186,6 +202,22 @@ def test_reciprocity(view, programme):
         ["BCN", "GOT", 0, 0, False, False],
         ["MUC", "GOT", 1, 0, True, False],
     ]
+
+
+def test_reciprocity_one_visit_each_way_and_only_the_second_city_visiting(view, programme):
+    # The draft GOT->LYO now counts (only the second city of the pair visits: connected, not
+    # reciprocal), and MUC visits BCN once, answering BCN's one visit (1 each way: reciprocal).
+    more = view.assign(counted=True)
+    more = pd.concat([more, more.iloc[[6]].assign(exchange_id="E8", home_city="MUC", host_city="BCN")],
+                     ignore_index=True)
+    pairs = crosscity.reciprocity(more, programme).set_index(["city_a", "city_b"])
+    assert pairs.loc[("LYO", "GOT")].tolist() == [0, 1, True, False]
+    assert pairs.loc[("BCN", "MUC")].tolist() == [1, 1, True, True]
+    assert crosscity.connected_pair_share(more, programme) == pytest.approx(5 / 6)
+    assert crosscity.reciprocal_share(more, programme) == pytest.approx(2 / 5)
+    empty = more.iloc[0:0]
+    assert np.isnan(crosscity.reciprocal_share(empty, programme))
+    assert crosscity.connected_pair_share(empty, programme) == 0.0
 
 
 def test_shares_and_summary(view, programme):

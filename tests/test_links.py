@@ -231,4 +231,20 @@ def test_link_network_figure_survives_markup(tmp_path):
     graph.add_node("plain", city="<i>C</i>")
     graph.add_edge(r"$\foo$ <script>x</script>", "plain", key="L1", kind="contact")
     paths = save_figure(link_network_figure(graph, title="Links $x$"), tmp_path, "markup")
-    assert b"<script" not in paths[1].read_bytes()
+    svg = paths[1].read_text(encoding="utf-8")
+    # Node and city labels are in the file, as escaped text ("$" kept, not read as maths); no live tag.
+    assert "<!-- $\\foo$ &lt;script&gt;x&lt;/script&gt; -->" in svg
+    assert "<!-- &lt;i&gt;C&lt;/i&gt; -->" in svg and "<!-- A$B -->" in svg
+    assert "<script" not in svg and "<i>" not in svg
+
+
+def test_cross_city_links_lists_every_standard_kind_and_others(view):
+    # Only joint projects and a kind outside the standard four; no "counted" column (all count).
+    few = view.loc[view["link_id"].isin(["L2", "L6"])].drop(columns="counted").copy()
+    few.loc[few["link_id"] == "L6", "kind"] = "mentoring"
+    table = lk.cross_city_links(few).set_index("kind")
+    assert list(table.index) == ["contact", "follow_up_visit", "joint_project", "other", "mentoring", "total"]
+    assert table.loc["contact"].tolist() == [0, 0, 0]
+    assert table.loc["joint_project"].tolist() == [1, 0, 1]     # L2: A1-A2, both in LYO
+    assert table.loc["mentoring"].tolist() == [0, 1, 1]         # L6 counts here: no "counted" column
+    assert table.loc["total"].tolist() == [1, 1, 2]

@@ -22,6 +22,7 @@ import pytest
 
 from clusnet_analysis import sections
 from clusnet_analysis.ingest.dataset import load
+from clusnet_analysis.publish.provenance import input_fingerprint
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 AREAS = {
@@ -129,6 +130,9 @@ def test_every_notebook_ran_cleanly(sample_build, period):
         text = _outputs_text(_executed(sample_build, period, name))
         assert '"output_type": "error"' not in text and "Traceback" not in text, name
         assert "SYNTHETIC SAMPLE DATA" in text and "Provenance." in text, name
+        stored = json.loads((sample_build["reports"] / period / f"{name}.headline.json").read_text())
+        # the numbers came from this data: the fingerprint of the build's own input folder
+        assert stored["input_fingerprint"] == input_fingerprint(sample_build["data"])["fingerprint"], name
 
 
 @pytest.mark.slow

@@ -28,6 +28,9 @@ import pytest
 from clusnet_analysis.analysis import phases as ph
 from clusnet_analysis.plots.phases import phase_distribution_figure
 from clusnet_analysis.plots.style import save_figure
+from clusnet_analysis.rules.programme import load_programme
+
+from clusnet_testdata import programme_file
 
 PHASES = ["initiation", "pilot", "establishment", "sustainability"]
 PARTNERS = ["LYO", "BCN", "MUC", "DTM", "LEJ", "MAN", "HEL", "BUD", "GOT", "EIN"]
@@ -83,6 +86,7 @@ def clusters():
 def test_unknown_criteria_are_ignored_and_counted(assessments, model):
     unknown = ph.unknown_criteria(assessments, model)
     assert sorted(unknown["criterion_id"]) == ["PIL-99", "XYZ-1"]
+    assert unknown.columns.tolist() == assessments.columns.tolist() and unknown.index.tolist() == [0, 1]
     assert ph.criterion_scores(assessments, model).attrs["unknown_criteria"] == 2
 
 
@@ -228,6 +232,50 @@ def test_no_assessments(model, programme, clusters):
     assert ph.phase_distribution(placements, model, programme).to_numpy().sum() == 0
 
 
+# ---------------------------------------------------------------- exactly at the threshold
+@pytest.fixture()
+def programme_075(tmp_path):
+    """CLUSNET rules with the phase threshold set to 0.75 in the programme file.
+
+    (With max score 2 no phase of this model can score exactly 80%: 0.8 x 8, 14 or 18
+    points is never a whole number. 75% is 6 of initiation's 8 points.)
+    """
+    return load_programme(programme_file(tmp_path / "programme.toml", cluster_model__threshold=0.75))
+
+
+def test_a_phase_exactly_at_the_threshold_is_reached(model, programme_075, clusters):
+    assert programme_075.phase_threshold == 0.75
+    scores = pd.concat([
+        # T1: INI 6/8 = 75% (exactly), PIL 14/14, EST 13/18 = 72% (just below) -> establishment
+        round_rows("T1", "2010-03-01", {"INI-1": 2, "INI-2": 2, "INI-3": 2, "INI-4": 0, **all_two("PIL", 7),
+                                        **all_two("EST", 6), "EST-7": 1, "EST-8": 0, "EST-9": 0}),
+        # T2: INI 5/8 = 62.5% -> initiation
+        round_rows("T2", "2010-03-01", {"INI-1": 2, "INI-2": 2, "INI-3": 1, "INI-4": 0}),
+    ], ignore_index=True)
+    completion = ph.phase_completion(scores, model, programme_075)
+    t1 = completion.loc[completion["cluster_id"] == "T1"]
+    assert t1["completion"].tolist() == pytest.approx([6 / 8, 1.0, 13 / 18, 0.0])
+    assert t1["reached"].tolist() == [True, True, False, False]
+    assert completion.loc[completion["cluster_id"] == "T2", "reached"].tolist() == [False, False, False, False]
+
+    placements = ph.cluster_placements(scores, model, programme_075)
+    assert placements[["cluster_id", "phase", "missing"]].values.tolist() == [
+        ["T1", "establishment", 3], ["T2", "initiation", 2]]
+    missing = ph.missing_criteria(scores, model, programme_075)
+    assert missing.loc[missing["cluster_id"] == "T1", "criterion_id"].tolist() == ["EST-7", "EST-8", "EST-9"]
+
+
+def test_the_threshold_comes_from_the_programme_file(assessments, model, programme, programme_075, clusters):
+    # C3's second round: initiation 6/8 = 75%. Below CLUSNET's 80%, so still in initiation;
+    # a programme with a 75% threshold places it in pilot (nothing of pilot scored yet).
+    def c3_latest(rules):
+        placed = ph.latest_placements(ph.cluster_placements(assessments, model, rules, clusters))
+        return placed.loc[placed["cluster_id"] == "C3", ["phase", "completion", "missing"]].values.tolist()
+
+    assert c3_latest(programme) == [["initiation", 0.75, 1]]
+    assert c3_latest(programme_075) == [["pilot", 0.0, 7]]
+
+
 # ---------------------------------------------------------------- figure
 def test_phase_distribution_figure(assessments, model, programme, clusters):
     placements = ph.cluster_placements(assessments, model, programme, clusters)
@@ -254,4 +302,8 @@ def test_phase_distribution_figure_survives_markup(tmp_path):
     distribution = pd.DataFrame({"initiation": [1], "pilot": [0]},
                                 index=pd.Index([r"$\foo$ <script>x</script>"], name="city"))
     paths = save_figure(phase_distribution_figure(distribution, title="A $b$"), tmp_path, "markup")
-    assert b"<script" not in paths[1].read_bytes()
+    svg = paths[1].read_text(encoding="utf-8")
+    # The label is in the file, as escaped text ("$" kept, not read as maths); no live tag.
+    assert "<!-- $\\foo$ &lt;script&gt;x&lt;/script&gt; -->" in svg
+    assert "<!-- A $b$ -->" in svg
+    assert "<script" not in svg

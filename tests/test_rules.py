@@ -29,7 +29,7 @@ from clusnet_analysis.sample import PLANTED_FINDINGS
 from clusnet_analysis.ingest.transforms import exchange_costs, exchanges_view, expenses_eur
 from clusnet_analysis.ingest.validation import parse_table
 
-from clusnet_testdata import BASE, COLUMNS, OFFICERS, exchange, expense
+from clusnet_testdata import BASE, COLUMNS, OFFICERS, exchange, expense, programme_file
 
 CLUSNET = load_programme()
 
@@ -285,6 +285,30 @@ def test_visit_length_message():
     f = check(exchanges=[exchange(end_date="2009-09-10")]).finding("visit_length")
     assert f["message"] == "visit of 4 days; the programme's visits last 5 days"
     assert (f["value"], f["limit"]) == ("4", "5")
+
+
+def test_limits_come_from_the_programme_file(tmp_path):
+    """Another programme: cap 1,000 EUR, 3-day visits, reports of at most 4 pages.
+
+    Each limit is met exactly by X1 (no finding) and crossed by one step by the others.
+    """
+    other = load_programme(programme_file(tmp_path / "programme.toml", budget__cap_eur=1000, visit__days=3,
+                                          reports__max_pages=4))
+    c = check(other, exchanges=[
+        exchange("X1", end_date="2009-09-09", report_pages="4"),                           # 3 days, 4 pages
+        exchange("X2", officer_id="O3", host_city="LYO", end_date="2009-09-09", report_pages="5"),
+        exchange("X3", officer_id="O4", host_city="LYO", end_date="2009-09-10", report_pages="3"),  # 4 days
+        exchange("X4", officer_id="O5", host_city="LYO", end_date="2009-09-08", report_pages="3"),  # 2 days
+    ], expenses=lines("X1", "600", "400") + lines("X2", "600", "400.01", first=3))
+    assert c.pairs == [("over_cap", "X2"), ("visit_length", "X3"), ("visit_length", "X4"),
+                       ("report_too_long", "X2")]
+    assert c.finding("over_cap")["message"] == "total 1,000.01 EUR is over the cap of 1,000 EUR by 0.01 EUR"
+    assert c.findings.loc[c.findings["rule_id"] == "visit_length", "message"].tolist() == [
+        "visit lasts 4 days; the programme's visits last 3", "visit lasts 2 days; the programme's visits last 3"]
+    assert c.finding("report_too_long")["message"] == "report has 5 pages; the limit is 4"
+    # The same exchanges under CLUSNET's rules (1,550 EUR, 5 days, 8 pages): only the visit lengths.
+    assert check(CLUSNET, exchanges=[exchange("X1", end_date="2009-09-09", report_pages="4")]).pairs == [
+        ("visit_length", "X1")]
 
 
 def test_agenda_messages():

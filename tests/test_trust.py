@@ -14,6 +14,7 @@ import pytest
 
 from clusnet_analysis import __version__
 from conftest import HOSTILE_CLUSTER, HOSTILE_IMG, HOSTILE_SCRIPT, clusnet_cli, tree_hashes
+from clusnet_analysis.publish.provenance import input_fingerprint
 
 pytestmark = pytest.mark.slow
 
@@ -92,7 +93,7 @@ def test_manifests_match_the_files(build):
                    for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"
                    and ".stamps" not in p.parts}
         assert listed == on_disk
-        assert manifest["inputs"]["fingerprint"]
+        assert manifest["inputs"]["fingerprint"] == input_fingerprint(build["data"])["fingerprint"]
     figures = json.loads((reports / "figures" / "manifest.json").read_text())
     for out in figures["outputs"]:
         path = reports / "figures" / out["path"]
