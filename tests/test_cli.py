@@ -225,6 +225,7 @@ def test_run_refuses_data_with_schema_errors_before_running_anything(tmp_path, m
 
     reports = tmp_path / "reports"
     monkeypatch.setattr(config, "REPORTS_DIR", reports)
+    monkeypatch.setenv("CLUSNET_REPORTS_DIR", str(reports))
     calls = []
     monkeypatch.setattr(batch, "run_batch", lambda *args, **kwargs: calls.append(kwargs))
     data = _sample_with_a_schema_error(tmp_path)
@@ -243,6 +244,8 @@ def test_run_with_allow_invalid_builds_with_the_incomplete_data_banner(tmp_path,
     from clusnet_analysis.publish import batch
 
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+
+    monkeypatch.setenv("CLUSNET_REPORTS_DIR", str(tmp_path / "reports"))
     calls = []
 
     class Done:
@@ -267,6 +270,7 @@ def test_run_through_the_cli_gates_invalid_data_and_marks_every_page(tmp_path, m
     """The real thing for one period: refused (exit 1, nothing built), then built with the banner everywhere."""
     reports = tmp_path / "reports"
     monkeypatch.setattr(config, "REPORTS_DIR", reports)
+    monkeypatch.setenv("CLUSNET_REPORTS_DIR", str(reports))
     data = _sample_with_a_schema_error(tmp_path)
     assert cli.main(["run", "--period", "S3", "--data", str(data), "--jobs", "2"]) == 1
     assert _files(reports) == []
@@ -277,7 +281,8 @@ def test_run_through_the_cli_gates_invalid_data_and_marks_every_page(tmp_path, m
     pages = sorted(reports.rglob("*.html"))
     assert [p.relative_to(reports).as_posix() for p in pages] == [
         "S3/01_data_quality.html", "S3/02_cross_city.html", "S3/03_budget.html", "S3/04_best_practices.html",
-        "S3/05_cluster_phases.html", "S3/06_final_synthesis.html", "S3/index.html", "index.html"]
+        "S3/05_cluster_phases.html", "S3/06_cluster_links.html", "S3/07_synthesis.html", "S3/index.html",
+        "index.html"]
     unmarked = [p.relative_to(reports).as_posix() for p in pages
                 if "INCOMPLETE DATA" not in p.read_text(encoding="utf-8")]
     assert unmarked == []

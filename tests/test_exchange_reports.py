@@ -13,19 +13,26 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from clusnet_testdata import EXCHANGES, exchange, write_data
+from exchange_report_filling import ENGLISH, FRENCH, PRACTICES, fill_report
 
 from clusnet_analysis import config
 from clusnet_analysis.cli import app as cli
-from clusnet_analysis.exchange_reports import (exchange_report_findings_fingerprint,
-                                               load_exchange_report_findings, pages)
+from clusnet_analysis.exchange_reports import (
+    exchange_report_findings_fingerprint,
+    load_exchange_report_findings,
+    pages,
+)
 from clusnet_analysis.exchange_reports.check import check_reports
-from clusnet_analysis.exchange_reports.template import FIXED_TIME, ZIP_TIME, template_name
+from clusnet_analysis.exchange_reports.template import (
+    FIXED_TIME,
+    ZIP_TIME,
+    template_name,
+)
 from clusnet_analysis.ingest.dataset import load
+from clusnet_analysis.privacy import pseudonym_codes
 from clusnet_analysis.rules.programme import ProgrammeError, load_programme
 from clusnet_analysis.rules.report_structure import parse_report_structure
-
-from clusnet_testdata import EXCHANGES, exchange, write_data
-from exchange_report_filling import ENGLISH, FRENCH, PRACTICES, fill_report
 
 REQUIRED = ["The host city and its clusters", "Agenda and people met", "Cluster policy observed", "Best practices",
             "What my city can transfer", "Recommendations"]
@@ -41,7 +48,7 @@ def no_libreoffice(monkeypatch):
 
 @pytest.fixture
 def data(tmp_path):
-    """BASE (X1: LYO-1 visits BCN 2009-09-07..11, agenda 2009-08-20) plus X2 (O3 of BCN visits MUC)."""
+    """BASE (X1: officer O1 of LYO visits BCN 2009-09-07..11, agenda 2009-08-20) plus X2 (O3 of BCN visits MUC)."""
     return write_data(tmp_path / "data", exchanges=EXCHANGES + [
         exchange("X2", officer_id="O3", host_city="MUC", start_date="2010-03-01", end_date="2010-03-05",
                  agenda_sent_date="", report_received_date="", report_pages="", report_language="")])
@@ -116,7 +123,8 @@ def test_template_is_prefilled_with_the_exchange_and_the_structure(tmp_path, dat
     doc, text, cells = read_docx(out / "exchange_report_X1.docx")
     assert "CLUSNET exchange report: exchange X1" in text
     facts = {r[0]: r[1] for r in cells if len(r) == 2}
-    assert facts["Officer"] == "LYO-1"
+    # officer O1 of Lyon under the keyed-hash pseudonym (privacy.pseudonym_codes), never the name
+    assert facts["Officer"] == "LYO-" + pseudonym_codes(pd.Series(["LYO"]), pd.Series(["O1"])).iloc[0] == "LYO-4B90"
     assert facts["Home city"] == "Lyon (LYO)" and facts["Host city"] == "Barcelona (BCN)"
     assert facts["Visit"] == "2009-09-07 to 2009-09-11 (5 days)"
     assert facts["Final agenda sent to the coordinator"] == "2009-08-20"
@@ -136,7 +144,7 @@ def test_template_is_prefilled_with_the_exchange_and_the_structure(tmp_path, dat
 def test_officer_names_only_with_show_names(tmp_path, data):
     out = templates(data, tmp_path / "t", "X1", show_names=True)
     _, _, cells = read_docx(out / "exchange_report_X1.docx")
-    assert ["Officer", "LYO-1 (Émilie Roux)"] in cells
+    assert ["Officer", "LYO-4B90 (Émilie Roux)"] in cells
 
 
 def test_templates_are_byte_identical_with_fixed_properties_and_zip_times(tmp_path, data):

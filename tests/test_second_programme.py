@@ -36,6 +36,7 @@ def validated(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(config, "CACHE_DIR", root / "cache")
         mp.setattr(config, "REPORTS_DIR", root / "reports")
+        mp.setenv("CLUSNET_REPORTS_DIR", str(root / "reports"))
         assert cli.main(["sample", "--programme", "mobility", "--out", str(data)]) == 0
         import contextlib
         import io

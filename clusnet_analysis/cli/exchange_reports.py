@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clusnet_analysis import config
-from clusnet_analysis.cli.app import EXIT_OK, UsageError, _check_output_dir, _format_table, _inside
+from clusnet_analysis.cli.app import EXIT_OK, UsageError, _format_table, _inside
+from clusnet_analysis.cli.request import Request
 
 
 def cmd_report_template(args) -> int:
@@ -18,9 +18,9 @@ def cmd_report_template(args) -> int:
     from clusnet_analysis.exchange_reports.template import write_templates
     from clusnet_analysis.ingest.dataset import load
 
-    data_dir, out = Path(args.data), Path(args.out)
-    _check_output_dir(out, data_dir)
-    ds = load(data_dir, args.programme, show_names=args.show_names)
+    request = Request.from_args("report-template", args)
+    data_dir, out = request.data_dir, request.check_output(Path(args.out))
+    ds = load(data_dir, request.programme_file, show_names=args.show_names)
     structure_of(ds.programme)   # a programme without a report structure is refused before writing
     try:
         written = write_templates(ds, out, None if args.all else args.exchange)
@@ -38,14 +38,15 @@ def cmd_check_reports(args) -> int:
     from clusnet_analysis.exchange_reports.outputs import output_dir, write_outputs
     from clusnet_analysis.ingest.dataset import load
 
-    report_dir, data_dir = Path(args.dir), Path(args.data)
+    request = Request.from_args("check-reports", args)
+    report_dir, data_dir = Path(args.dir), request.data_dir
     if not report_dir.is_dir():
         raise UsageError(f"{report_dir}: no such folder of reports")
-    out = output_dir()
+    out = request.check_output(output_dir(request.reports_dir))
     if _inside(out, report_dir):
         raise UsageError(f"the outputs ({out}) would go inside the folder of reports {report_dir}; "
                          "reports are only read: check a folder outside it")
-    ds = load(data_dir, args.programme)
+    ds = load(data_dir, request.programme_file)
     result = check_reports(report_dir, ds)
     print(f"clusnet check-reports: {report_dir}  (exchanges from {data_dir}; structure from "
           f"{Path(ds.programme.source_file).name})")
@@ -76,13 +77,13 @@ def add_commands(sub) -> None:
     which.add_argument("--exchange", action="append", metavar="ID", help="exchange id (repeat for several)")
     which.add_argument("--all", action="store_true", help="every exchange of the data")
     t.add_argument("--out", required=True, help="folder to write the templates into (not the data directory)")
-    t.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
+    t.add_argument("--data", default=None, help="data directory (default: $CLUSNET_DATA_DIR/sample, the bundled sample)")
     t.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml or CLUSNET)")
     t.add_argument("--show-names", action="store_true", help="internal use: officer names beside the pseudonyms")
     t.set_defaults(func=cmd_report_template)
 
     c = sub.add_parser("check-reports", help="check received exchange reports (.docx, .pdf, .md) in a folder")
     c.add_argument("dir", help="folder of received reports (only read, never written)")
-    c.add_argument("--data", default=str(config.SAMPLE_DATA_DIR), help="data directory (default: bundled sample)")
+    c.add_argument("--data", default=None, help="data directory (default: $CLUSNET_DATA_DIR/sample, the bundled sample)")
     c.add_argument("--programme", default=None, help="programme rules file (default: DATA/programme.toml or CLUSNET)")
     c.set_defaults(func=cmd_check_reports)

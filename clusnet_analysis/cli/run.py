@@ -142,9 +142,11 @@ def site_for(programme):
     """Page titles and navigation: the programme's title and every reporting period, final last."""
     from clusnet_analysis.analysis.periods import period_label, period_order
     from clusnet_analysis.publish.html import Site
+    from clusnet_analysis.sections import areas_left_out
 
     return Site(title=getattr(programme, "title", None) or programme.name,
-                periods=tuple((p, period_label(programme, p)) for p in period_order(programme)))
+                periods=tuple((p, period_label(programme, p)) for p in period_order(programme)),
+                left_out=tuple(areas_left_out(programme).items()))
 
 
 def cmd_figures(args) -> int:

@@ -56,6 +56,8 @@ class Site:
 
     title: str = "Exchange programme reports"
     periods: tuple[tuple[str, str], ...] = ()
+    # report areas (a notebook's metadata "clusnet.area") not built for this programme, with the reason
+    left_out: tuple[tuple[str, str], ...] = ()
 
     def label(self, period: str) -> str:
         return dict(self.periods).get(period, period)
@@ -204,6 +206,7 @@ ul.reports { list-style: none; padding: 0; }
 ul.reports li { padding: 0.45rem 0; border-bottom: 1px solid #e5e5e5; }
 .name { color: #666; font-size: 0.85rem; margin-left: 0.5rem; }
 .problem { color: #a33b00; font-weight: bold; }
+.left-out { color: #555; }
 nav { font-size: 0.9rem; margin-bottom: 1rem; }
 """
 
@@ -229,7 +232,8 @@ def _page(title: str, body_lines: Sequence[str], banner: str | None) -> str:
 
 
 def period_index_html(period: str, reports: Sequence[ReportLink], banner: str | None = None,
-                      label: str | None = None, site: Site | None = None) -> str:
+                      label: str | None = None, site: Site | None = None,
+                      left_out: Sequence[tuple[str, str]] = ()) -> str:
     """Index of one period's reports, in notebook order."""
     site = site or Site()
     heading = f"{site.title} – {label or period}"
@@ -251,6 +255,8 @@ def period_index_html(period: str, reports: Sequence[ReportLink], banner: str | 
         if report.failed_href:
             text += f' (<a href="{html.escape(report.failed_href)}">failed notebook</a>)'
         body.append(f"<li>{text}{name}</li>")
+    for title, reason in left_out:
+        body.append(f'<li class="left-out">{html.escape(title)} <span class="note">– {html.escape(reason)}</span></li>')
     body.append("</ul>")
     return _page(heading, body, banner)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from clusnet_analysis import __version__
 from clusnet_analysis.publish import html as pages
 from clusnet_analysis.publish.files import json_text, write_if_changed
-from clusnet_analysis.publish.names import INDEX_NAME, MANIFEST_KIND, MANIFEST_NAME
+from clusnet_analysis.publish.names import INDEX_NAME, MANIFEST_KIND, MANIFEST_NAME, ReportPaths
 from clusnet_analysis.publish.provenance import folder_outputs
 from clusnet_analysis.publish.stamps import _read_json, _stored_stamp
 
@@ -48,8 +48,15 @@ def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None
             "notebook_sha256": plan.sources[task.name]["sha256"],
             "stamp": task.record["stamp"],
         })
+    left_out = []
+    for name, reason in plan.left_out.items():
+        # a report from a run under another programme file would no longer be true: remove it
+        for path in ReportPaths(period_dir, name).as_dict().values():
+            path.unlink(missing_ok=True)
+        left_out.append((plan.title_of(period, name), reason))
     write_if_changed(period_dir / INDEX_NAME,
-                      pages.period_index_html(period, links, banner=banner, label=label, site=site))
+                      pages.period_index_html(period, links, banner=banner, label=label, site=site,
+                                              left_out=left_out))
     manifest = {
         "kind": MANIFEST_KIND,
         "period": period,
@@ -62,6 +69,7 @@ def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None
         "parameters": plan.parameters,
         "extra": plan.extra,
         "reports": reports,
+        "left_out": [{"notebook": name, "reason": reason} for name, reason in plan.left_out.items()],
         "outputs": folder_outputs(period_dir, MANIFEST_NAME),
     }
     write_if_changed(period_dir / MANIFEST_NAME, json_text(manifest))

@@ -92,6 +92,7 @@ class _Plan:
     environment: dict
     sources: dict[str, dict]
     tasks: list[_Task]
+    left_out: dict[str, str]   # notebook name -> why it is not built for this programme
 
     def title_of(self, period: str, name: str) -> str:
         return _title(self.sources[name], period, name)
@@ -155,8 +156,13 @@ def _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programm
             "final_title": (content.get("metadata", {}).get("clusnet", {}) or {}).get("final_title"),
             "parameters_cell": _parameters_cell_index(content),
             "declared": declared_parameters(content),
+            "area": (content.get("metadata", {}).get("clusnet", {}) or {}).get("area"),
         }
     site = site or pages.Site()
+    reasons = dict(site.left_out)
+    left_out = {p.stem: reasons[sources[p.stem]["area"]] for p in notebooks if sources[p.stem]["area"] in reasons}
+    notebooks = [p for p in notebooks if p.stem not in left_out]
+    selected -= set(left_out)
     names = [path.stem for path in notebooks]
     page_info = {period: _pages(period, names, sources, site) for period in periods}
     tasks = [
@@ -166,7 +172,7 @@ def _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programm
         for period in periods for path in notebooks
     ]
     return _Plan(periods, data_dir, notebooks_dir, reports_dir, out_dirs, user_parameters, extra,
-                 selected, inputs, code, environment, sources, tasks)
+                 selected, inputs, code, environment, sources, tasks, left_out)
 
 
 def _refuse_undeclared(plan: _Plan) -> None:

@@ -28,13 +28,27 @@ def _areas() -> dict[str, Callable]:
 AREAS = ("data_quality", "cross_city", "budget", "practices", "phases", "links")
 
 
+_NEEDS = {"practices": ("practices",), "phases": ("clusters", "assessments"), "links": ("clusters", "links")}
+
+
+def areas_left_out(programme) -> dict[str, str]:
+    """Areas whose optional tables the programme file does not declare, each with the reason, for a reader."""
+    uses = getattr(programme, "uses", None)
+    if uses is None:
+        return {}
+    out = {}
+    for area in AREAS:
+        missing = [t for t in _NEEDS.get(area, ()) if not uses(t)]
+        if missing:
+            tables = " and ".join(f"the {t} table" for t in missing)
+            out[area] = f"not built: the programme file does not use {tables}"
+    return out
+
+
 def areas_for(view: PeriodView) -> list[str]:
     """The areas this programme has data for (a programme may not use practices, clusters or links)."""
-    uses = getattr(view.programme, "uses", None)
-    needs = {"practices": ("practices",), "phases": ("clusters", "assessments"), "links": ("clusters", "links")}
-    if uses is None:
-        return list(AREAS)
-    return [a for a in AREAS if all(uses(t) for t in needs.get(a, ()))]
+    left_out = areas_left_out(view.programme)
+    return [a for a in AREAS if a not in left_out]
 
 
 def build(view: PeriodView, area: str) -> Section:
