@@ -488,3 +488,13 @@ def test_budget_amounts_figure_groups_many_cities(programme):
     assert fig.get_figheight() <= MAX_HEIGHT
     # the other cities' bar holds the sum of C00..C25
     assert max(p.get_width() for p in fig.axes[0].patches) == sum(range(26))
+
+
+def test_budget_overview_without_a_programme_budget_has_no_empty_share_column(classified, programme):
+    from dataclasses import replace
+
+    no_budget = replace(programme, officers_per_city=None, programme_budget_eur=None, allocation_eur={})
+    assert audit.programme_budget(no_budget) is None
+    table = audit.budget_overview(classified, no_budget)
+    assert table.columns.tolist() == ["Amount", "EUR", "Exchanges"]
+    assert table["Amount"].tolist()[0] == "Claimed"

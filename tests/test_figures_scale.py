@@ -156,6 +156,20 @@ def test_flow_description_names_the_largest_flow():
         "flow is Bucharest Metropolitan Area to Bucharest Metropolitan Area (50).")
 
 
+def test_flow_description_does_not_single_out_one_of_equal_flows():
+    flow = pd.DataFrame([[2, 1], [2, 0]], index=["A", "B"], columns=["A", "B"])
+    assert describe_flow_matrix(flow).endswith("; the largest flow, 2, is shared by 2 pairs of cities.")
+
+
+def test_network_description_does_not_single_out_one_of_equal_pairs():
+    graph = nx.MultiGraph()
+    for node, city in [("A1", "A"), ("B1", "B"), ("C1", "C")]:
+        graph.add_node(node, city=city)
+    graph.add_edge("A1", "B1", kind="joint_project")
+    graph.add_edge("B1", "C1", kind="joint_project")
+    assert describe_link_network(graph).endswith("; 2 pairs share the most links (1 each).")
+
+
 # ---------------------------------------------------------------- budget by city
 @pytest.mark.parametrize("n", SIZES)
 def test_budget_by_city_scales(n):

@@ -239,3 +239,41 @@ def test_the_rules_that_stay_on():
                         ("not_partner_city", "V1"), ("missing_fx_rate", "E1")]
     assert f.set_index("rule_id").loc["ineligible_employer", "message"] == (
         "employer type 'enterprise' is not eligible (allowed: higher_education, public_body)")
+
+
+# ------------------------------------------------------------------ reports left out
+def test_areas_without_their_tables_are_left_out_with_a_reason():
+    from clusnet_analysis.sections import AREAS, areas_left_out
+
+    left_out = areas_left_out(load_programme(PROGRAMME_FILE))
+    assert left_out == {
+        "practices": "not built: the programme file does not use the practices table",
+        "phases": "not built: the programme file does not use the clusters table and the assessments table",
+        "links": "not built: the programme file does not use the clusters table and the links table",
+    }
+    assert areas_left_out(load_programme(config.DEFAULT_PROGRAMME_FILE)) == {}
+    assert set(AREAS) - set(left_out) == {"data_quality", "cross_city", "budget"}
+
+
+def test_the_plan_leaves_those_notebooks_out_and_the_index_says_why(tmp_path):
+    from clusnet_analysis.cli.run import site_for
+    from clusnet_analysis.publish.batch import plan_batch
+    from clusnet_analysis.publish.html import period_index_html
+    from clusnet_analysis.publish.plan import _prepare
+
+    data = tmp_path / "data"
+    assert cli.main(["sample", "--programme", "mobility", "--out", str(data)]) == 0
+    site = site_for(load_programme(PROGRAMME_FILE))
+    notebooks = config.PROJ_ROOT / "notebooks"
+    planned = plan_batch(["Y2014"], data, notebooks, tmp_path / "reports", site=site)
+    assert [name for _, name in planned] == ["01_data_quality", "02_cross_city", "03_budget", "07_synthesis"]
+    plan = _prepare(["Y2014"], data, notebooks, tmp_path / "reports", None, None, None, None, site)
+    assert sorted(plan.left_out) == ["04_best_practices", "05_cluster_phases", "06_cluster_links"]
+    page = period_index_html("Y2014", [], site=site,
+                             left_out=[(plan.title_of("Y2014", n), r) for n, r in plan.left_out.items()])
+    assert ('<li class="left-out">Best practices <span class="note">– not built: the programme file does not '
+            'use the practices table</span></li>') in page
+    # the bundled programme leaves nothing out
+    full = _prepare(["S3"], config.SAMPLE_DATA_DIR, notebooks, tmp_path / "r2", None, None, None, None,
+                    site_for(load_programme(config.DEFAULT_PROGRAMME_FILE)))
+    assert full.left_out == {} and len(full.tasks) == 7

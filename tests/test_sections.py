@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from clusnet_analysis import config, sections
@@ -155,6 +156,34 @@ def test_no_table_header_is_an_identifier(hand_made):
     ("this period (S4)", "this period (S4)"), (3, 3)])
 def test_column_labels(name, label):
     assert column_label(name) == label
+
+
+def test_ineligible_exchanges_count_in_the_flows_and_are_listed_with_the_reason(hand_made):
+    # X4 (officer O5 of BUD -> MUC, 2011-02-07) is after the window: it happened, so it counts, but is ineligible
+    final = sections.build(hand_made["final"], "cross_city")
+    listed = final.table("ineligible_exchanges").frame
+    assert listed["exchange_id"].tolist() == ["X4"]
+    assert listed["ineligibility_reason"].tolist() == ["visit outside the programme window"]
+    assert listed["period"].tolist() == ["outside the periods"]
+    assert int(final.table("flows").frame.loc["BUD", "MUC"]) == 1          # X4 itself
+    assert "1 of these exchanges break an eligibility rule" in final.readings[0]
+    # S5 ends before the visit: nothing to list, and no sentence about it
+    s5 = sections.build(hand_made["S5"], "cross_city")
+    assert "ineligible_exchanges" not in [t.id for t in s5.tables]
+    assert "eligibility rule" not in s5.readings[0]
+
+
+def test_practices_from_ineligible_exchanges_are_kept_and_marked():
+    view = sections.start("final")
+    inventory = sections.build(view, "practices").table("inventory")
+    marked = inventory.frame.loc[inventory.frame["exchange_ineligible"] != ""]
+    practices = pd.read_csv(config.SAMPLE_DATA_DIR / "practices.csv", dtype=str)
+    from clusnet_analysis.sections.budget import ineligible_marks
+
+    bad = ineligible_marks(view)
+    expected = practices.loc[practices["exchange_id"].isin(bad.index), "practice_id"]
+    assert len(expected) > 0 and sorted(marked["practice_id"]) == sorted(expected)
+    assert [h.word for h in inventory.highlights] == ["ineligible exchange"]
 
 
 def test_top_practices_say_how_ties_are_broken():

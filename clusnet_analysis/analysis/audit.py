@@ -146,7 +146,8 @@ def _planned(programme: Programme) -> int | None:
 def budget_overview(classified: pd.DataFrame, programme: Programme) -> pd.DataFrame:
     """The programme's headline money figures, one per row, for a page or a sheet.
 
-    Columns: "Amount", "EUR", "Exchanges", "% of programme budget". Rows, in this
+    Columns: "Amount", "EUR", "Exchanges", and "% of programme budget" when the programme
+    has a budget (without one the column would be empty, so it is left out). Rows, in this
     order: "Programme budget" (``budget.programme_budget_eur`` or the sum of the
     city allocations; omitted when there is neither), "Claimed", "Ineligible",
     "Eligible", "Above the cap (not reimbursed)", "Reimbursable", "Pending".
@@ -168,7 +169,8 @@ def budget_overview(classified: pd.DataFrame, programme: Programme) -> pd.DataFr
         rows.insert(0, ("Programme budget", budget, _planned(programme) or 0))
     out = pd.DataFrame(rows, columns=["Amount", "EUR", "Exchanges"])
     out["EUR"] = out["EUR"].astype("float64").round(2)
-    out["% of programme budget"] = (100 * out["EUR"] / budget).round(1) if budget else np.nan
+    if budget:
+        out["% of programme budget"] = (100 * out["EUR"] / budget).round(1)
     return out
 
 

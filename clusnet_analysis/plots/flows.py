@@ -119,7 +119,11 @@ def describe_flow_matrix(flow: pd.DataFrame, max_cities: int | None = MANY_CITIE
     if max_cities and n > max_cities:
         text += f", showing the {max_cities - 1} most active cities and the others summed"
     if total > 0:
-        row, col = np.unravel_index(np.nanargmax(values), values.shape)
-        text += (f"; the largest flow is {flow.index[row]} to {flow.columns[col]} "
-                 f"({values[row, col]:,.0f})")
+        largest = np.nanmax(values)
+        ties = int((values == largest).sum())
+        if ties == 1:
+            row, col = np.unravel_index(np.nanargmax(values), values.shape)
+            text += f"; the largest flow is {flow.index[row]} to {flow.columns[col]} ({largest:,.0f})"
+        else:  # naming one of several equal cells would single it out for no reason
+            text += f"; the largest flow, {largest:,.0f}, is shared by {ties} pairs of cities"
     return text + "."

@@ -260,7 +260,10 @@ def describe_link_network(graph: nx.Graph, max_clusters: int = MAX_CLUSTERS) -> 
         text += ", drawn with one node per city and line width showing the links between two cities"
     elif links:
         ranked = sorted(_pair_counts(graph).items(), key=lambda kv: (-kv[1], kv[0]))
-        if ranked:
+        ties = sum(1 for _, count in ranked if ranked and count == ranked[0][1])
+        if ranked and ties == 1:
             (a, b), count = ranked[0]
             text += f"; the most linked pair is {a} and {b} ({count:,} links)"
+        elif ranked:
+            text += f"; {ties} pairs share the most links ({ranked[0][1]:,} each)"
     return text + "."

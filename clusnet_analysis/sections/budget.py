@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clusnet_analysis.analysis import audit, budget as an, eligibility
+from clusnet_analysis.analysis import audit, eligibility
+from clusnet_analysis.analysis import budget as an
 from clusnet_analysis.rules.programme import city_allocations, programme_budget
 from clusnet_analysis.sections.base import FigureSpec, Section, Table
 from clusnet_analysis.sections.common import counted, numbers, one_number, per_scope
@@ -32,8 +33,22 @@ def _percent(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
 
 
 def classified(view: PeriodView) -> pd.DataFrame:
-    """Every counted exchange the view knows, classified (eligible, validated, the four amounts)."""
-    return eligibility.classify_exchanges(view.exchanges, view.costs, view.findings, view.programme)
+    """Every counted exchange the view knows, classified (eligible, validated, the four amounts).
+
+    Computed once per view: the budget, the cross-city comparison and the practices read the same one.
+    """
+    cache = view.__dict__
+    if "_classified" not in cache:
+        cache["_classified"] = eligibility.classify_exchanges(view.exchanges, view.costs, view.findings,
+                                                              view.programme)
+    return cache["_classified"]
+
+
+def ineligible_marks(view: PeriodView) -> pd.Series:
+    """exchange_id -> why it is ineligible, for the exchanges a rule makes ineligible (others absent)."""
+    c = classified(view)
+    bad = c.loc[~c["eligible"].astype(bool)]
+    return pd.Series(bad["ineligibility_reason"].to_numpy(), index=bad["exchange_id"].to_numpy(), dtype=object)
 
 
 def budget(view: PeriodView) -> Section:

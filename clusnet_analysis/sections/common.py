@@ -48,3 +48,8 @@ def scope_columns(view: PeriodView, df: pd.DataFrame, by: str, value: Callable[[
 
 def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def scoped(sentence: str, scope: str) -> str:
+    """A figure's one-sentence description (a plots ``describe_*`` helper) with the scope it covers."""
+    return f"{sentence.rstrip('.')}; scope: {scope}."

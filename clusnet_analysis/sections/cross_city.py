@@ -5,9 +5,17 @@ import pandas as pd
 
 from clusnet_analysis.analysis import crosscity
 from clusnet_analysis.analysis.order import city_order
+from clusnet_analysis.plots.flows import describe_flow_matrix
 from clusnet_analysis.sections.base import FigureSpec, Section, Table
+from clusnet_analysis.sections.budget import ineligible_marks
 from clusnet_analysis.sections.common import (
-    counted, numbers, one_number, per_scope, scope_columns)
+    counted,
+    numbers,
+    one_number,
+    per_scope,
+    scope_columns,
+    scoped,
+)
 from clusnet_analysis.sections.view import PeriodView
 
 TITLE = "Cross-city comparison"
@@ -59,16 +67,28 @@ def cross_city(view: PeriodView) -> Section:
                                 percent_columns=("connected_share", "reciprocal_share"),
                                 note="Connected: at least one exchange either way. Reciprocal: both ways."))
 
+    marks = ineligible_marks(view)
+    ineligible = main_rows.loc[main_rows["exchange_id"].isin(marks.index),
+                               ["exchange_id", "home_city", "host_city", "start_date", "period"]]
+    ineligible = ineligible.assign(period=ineligible["period"].astype(object).fillna("outside the periods"),
+                                   ineligibility_reason=ineligible["exchange_id"].map(marks)).reset_index(drop=True)
+    if len(ineligible):
+        section.tables.append(Table(
+            "ineligible_exchanges", f"Exchanges counted above that break an eligibility rule, {main.label}",
+            ineligible, note="They took place, so they count in the flows and places above; the budget pages "
+                             "leave their money out."))
+
     section.figures.append(FigureSpec(
         "01_flows_between_cities", f"Exchanges home → host, {main.label}",
         lambda: _flows_figure(flow, f"Exchanges home → host, {main.label}: {view.label}"),
-        alt=(f"Heat map of {len(main_rows)} exchanges between {len(flow)} home cities (rows) and "
-             f"{flow.shape[1]} host cities (columns), {main.label}; darker cells mean more exchanges.")))
+        alt=scoped(describe_flow_matrix(flow), main.label) + " Darker cells mean more exchanges."))
     n_connected = int(summary["connected_pairs"].iloc[0])
     section.readings.append(
         f"{len(main_rows):,} exchanges ({int(main_rows['duration_days'].sum()):,} person-days), {main.label}. "
         f"They connect {n_connected} of the {int(summary['partner_pairs'].iloc[0])} possible pairs of partner "
-        f"cities; in {int(summary['reciprocal_pairs'].iloc[0])} pairs officers travelled both ways.")
+        f"cities; in {int(summary['reciprocal_pairs'].iloc[0])} pairs officers travelled both ways."
+        + (f" {len(ineligible)} of these exchanges break an eligibility rule (listed below the flows); they "
+           "count here but not in the budget." if len(ineligible) else ""))
     return section
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 # Column ids whose generic rendering would be wrong or unclear.
 COLUMN_LABELS = {
     "exchange_id": "Exchange",
+    "exchange_ineligible": "Exchange ineligible because",
+    "ineligibility_reason": "Ineligible because",
     "officer_pseudonym": "Officer (pseudonym)",
     "officer_pseudonyms": "Officers (pseudonyms)",
     "home_city": "Home city",

@@ -5,8 +5,9 @@ import networkx as nx
 import pandas as pd
 
 from clusnet_analysis.analysis import links as an
+from clusnet_analysis.plots.network import describe_link_network
 from clusnet_analysis.sections.base import FigureSpec, Section, Table
-from clusnet_analysis.sections.common import numbers, one_number, per_scope
+from clusnet_analysis.sections.common import numbers, one_number, per_scope, scoped
 from clusnet_analysis.sections.labels import humanise_values
 from clusnet_analysis.sections.view import PeriodView
 
@@ -51,8 +52,7 @@ def links(view: PeriodView) -> Section:
     section.figures.append(FigureSpec(
         "06_inter_cluster_links", f"Links between clusters, {main.label}",
         lambda: _network_figure(graph, f"Links between clusters, {main.label}: {view.label}"),
-        alt=(f"Network of {graph.number_of_nodes()} clusters grouped by city with {graph.number_of_edges()} "
-             f"links, {main.label}; line style shows the kind of link.")))
+        alt=scoped(describe_link_network(graph), main.label)))
     section.readings.append(
         f"{len(main.select(all_links)):,} links between clusters, {main.label}, "
         f"{int(main.select(all_links)['cross_city'].sum()):,} of them across cities; the largest group of "

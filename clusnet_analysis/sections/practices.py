@@ -4,8 +4,17 @@ from __future__ import annotations
 import pandas as pd
 
 from clusnet_analysis.analysis import practices as an
+from clusnet_analysis.plots.practices import describe_themes_by_host
 from clusnet_analysis.sections.base import FigureSpec, Section, Table
-from clusnet_analysis.sections.common import counted, numbers, one_number, per_scope, plural
+from clusnet_analysis.sections.budget import ineligible_marks
+from clusnet_analysis.sections.common import (
+    counted,
+    numbers,
+    one_number,
+    per_scope,
+    plural,
+    scoped,
+)
 from clusnet_analysis.sections.labels import humanise_values
 from clusnet_analysis.sections.view import PeriodView
 
@@ -59,8 +68,13 @@ def practices(view: PeriodView) -> Section:
     inventory = humanise_values(ranked.loc[:, ["practice_id", "title", "theme", "phase", "transferability",
                                                "host_city", "home_city", "officer_pseudonym", "period"]],
                                 {"theme": themes, "phase": phase_names})
-    section.tables.append(Table("inventory", f"Every practice, {main.label}", inventory.reset_index(drop=True),
-                                note=TIE_RULE))
+    marks = ineligible_marks(view)
+    inventory["exchange_ineligible"] = ranked["exchange_id"].map(marks).fillna("").to_numpy()
+    t = Table("inventory", f"Every practice, {main.label}", inventory.reset_index(drop=True),
+              note=TIE_RULE + " A practice from an exchange that breaks an eligibility rule is kept and marked.")
+    t.highlight("exchange_ineligible", t.frame["exchange_ineligible"] != "", "ineligible exchange",
+                "the practice comes from an exchange a programme rule makes ineligible")
+    section.tables.append(t)
     section.tables.append(Table("reported_by_several", "Practices reported from two or more exchanges",
                                 several.drop(columns=["normalised_title"]),
                                 note="Titles are matched ignoring case and spacing."))
@@ -77,8 +91,7 @@ def practices(view: PeriodView) -> Section:
     section.figures.append(FigureSpec(
         "04_practice_themes_by_host", f"Best-practice themes by host city, {main.label}",
         lambda: _themes_figure(by_host, labels, f"Best-practice themes by host city, {main.label}: {view.label}"),
-        alt=(f"Stacked bars of {len(cumulative)} practices by host city, coloured by the {len(prog.themes)} "
-             f"themes, {main.label}.")))
+        alt=scoped(describe_themes_by_host(by_host, labels), main.label)))
     section.readings.append(
         f"Officers reported {plural(len(cumulative), 'practice')} ({main.label}); {plural(len(several), 'was', 'were')} "
         f"seen from more than one exchange at the same host city. On average a city's officers brought back "

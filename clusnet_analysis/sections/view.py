@@ -21,7 +21,12 @@ from functools import cached_property
 import pandas as pd
 
 from clusnet_analysis import config
-from clusnet_analysis.analysis.periods import FINAL, check_period, period_label, periods_up_to
+from clusnet_analysis.analysis.periods import (
+    FINAL,
+    check_period,
+    period_label,
+    periods_up_to,
+)
 from clusnet_analysis.ingest.dataset import Dataset, load
 
 
