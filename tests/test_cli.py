@@ -11,12 +11,11 @@ import shutil
 
 import pandas as pd
 import pytest
+from clusnet_testdata import EXPENSES, OFFICERS, expense, write_data
 
 from clusnet_analysis import config
 from clusnet_analysis.cli import app as cli
 from clusnet_analysis.sample import PLANTED_FINDINGS, REPLICATED_ID_COLUMNS, TABLES
-
-from clusnet_testdata import EXPENSES, OFFICERS, expense, write_data
 
 
 @pytest.fixture(autouse=True)
@@ -244,7 +243,6 @@ def test_run_with_allow_invalid_builds_with_the_incomplete_data_banner(tmp_path,
     from clusnet_analysis.publish import batch
 
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
-
     monkeypatch.setenv("CLUSNET_REPORTS_DIR", str(tmp_path / "reports"))
     calls = []
 
@@ -263,6 +261,14 @@ def test_run_with_allow_invalid_builds_with_the_incomplete_data_banner(tmp_path,
     assert kwargs["banner"] == ("SYNTHETIC SAMPLE DATA: not real programme records · "
                                 "INCOMPLETE DATA: 1 row(s) with schema errors excluded (--allow-invalid)")
     assert kwargs["parameters"] == {"show_names": False, "allow_invalid": True}
+    # no exchange reports checked yet; after a check, its findings file is part of every report's stamp
+    assert kwargs["extra_stamp"] == {"exchange_report_findings": None}
+    findings = tmp_path / "reports" / "exchange_reports" / "findings.csv"
+    findings.parent.mkdir(parents=True)
+    findings.write_text("rule_id,exchange_id\nreport_language,X001\n", encoding="utf-8")
+    assert cli.main(["run", "--period", "S3", "--data", str(data), "--allow-invalid", "--jobs", "1"]) == 0
+    assert calls[1][1]["extra_stamp"] == {
+        "exchange_report_findings": hashlib.sha256(findings.read_bytes()).hexdigest()[:16]}
 
 
 @pytest.mark.slow

@@ -440,3 +440,38 @@ def test_practice_fields_can_fill_exactly_the_practices_columns():
     from clusnet_analysis.rules.report_structure import PRACTICE_COLUMNS
 
     assert ["practice_id", "exchange_id", *PRACTICE_COLUMNS] == list(Practices.to_schema().columns)
+
+
+# ------------------------------------------------------------------ shown by clusnet run
+def test_the_data_quality_report_shows_the_last_check_by_period(tmp_path):
+    from clusnet_analysis import sections
+    from clusnet_analysis.rules.catalogue import FINDING_COLUMNS
+
+    reports = tmp_path / "reports"
+    (reports / "exchange_reports").mkdir(parents=True)
+    rows = [dict.fromkeys(FINDING_COLUMNS, "") for _ in range(3)]
+    rows[0].update(rule_id="report_language", severity="warning", subject_id="exchange_report_X001.docx",
+                   exchange_id="X001", home_city="LYO", period="S3", message="written in French")
+    rows[1].update(rule_id="section_missing", severity="warning", subject_id="exchange_report_X022.docx",
+                   exchange_id="X022", home_city="HEL", period="S5", message="Recommendations is missing")
+    rows[2].update(rule_id="report_unmatched", severity="error", subject_id="notes.docx",
+                   message="names no known exchange")
+    pd.DataFrame(rows).to_csv(reports / "exchange_reports" / "findings.csv", index=False)
+
+    def shown(period):
+        view = sections.start(period, headline_path=str(reports / period / "01_data_quality.headline.json"))
+        section = sections.build(view, "data_quality")
+        return section, section.table("exchange_report_findings").frame
+
+    s3, table = shown("S3")            # a semester shows its own records only, never a later visit
+    assert table["exchange_id"].tolist() == ["X001"] and table["rule_id"].tolist() == ["Report language"]
+    assert {k.id: k.value for k in s3.key_numbers}["exchange_report_findings"] == 1
+    final, table = shown("final")      # the final report also lists the report that matched nothing
+    assert table["exchange_id"].fillna("").tolist() == ["X001", "X022", ""]
+    assert "gave 3 findings for this report's records" in " ".join(final.readings)
+
+    # never checked: no table, and the page says so
+    empty = sections.build(sections.start("S3", headline_path=str(tmp_path / "other" / "S3" / "h.json")),
+                           "data_quality")
+    assert "exchange_report_findings" not in [t.id for t in empty.tables]
+    assert "have not been checked yet" in " ".join(empty.readings)

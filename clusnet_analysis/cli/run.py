@@ -93,6 +93,7 @@ def cmd_run(args) -> int:
 
 def _run(request: Request, args, params: dict) -> int:
     from clusnet_analysis.analysis.periods import period_label
+    from clusnet_analysis.exchange_reports import exchange_report_findings_fingerprint
     from clusnet_analysis.publish.batch import BatchInterrupted, BatchUsageError, run_batch
     from clusnet_analysis.ingest.dataset import load
 
@@ -118,6 +119,8 @@ def _run(request: Request, args, params: dict) -> int:
             banner=banner or None,
             period_labels={p: period_label(ds.programme, p) for p in periods},
             site=site_for(ds.programme),
+            # the data-quality report shows the last check of the exchange reports: a new check rebuilds
+            extra_stamp={"exchange_report_findings": exchange_report_findings_fingerprint(reports)},
         )
     except BatchUsageError as exc:
         raise UsageError(str(exc)) from exc

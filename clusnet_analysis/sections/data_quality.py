@@ -77,9 +77,39 @@ def data_quality(view: PeriodView) -> Section:
                                  "end_date", "period"]]
     section.tables.append(Table("drafts", "Draft exchanges: listed, not counted", drafts.reset_index(drop=True),
                                 note="Statuses are today's, not those at the end of the period."))
+    _exchange_report_findings(view, section)
     section.readings.append(
         f"{plural(ds.error_count, 'schema error')} in the files; {plural(ds.quarantined_count, 'row')} set aside. "
         f"{plural(len(exchange_findings), 'programme-rule finding')} about the records "
         + ("of the whole programme" if view.is_final else f"up to the end of {view.period}")
         + f"; {plural(len(view.drafts), 'draft exchange')} listed but not counted.")
     return section
+
+
+def _exchange_report_findings(view: PeriodView, section: Section) -> None:
+    """The last check of the received exchange reports (``clusnet check-reports``), when there is one.
+
+    Findings about an exchange follow the period of its visit, like every other finding; a report
+    that matches no exchange has no date, so only the final report lists it.
+    """
+    from clusnet_analysis.exchange_reports import load_exchange_report_findings
+    from clusnet_analysis.exchange_reports.check import RULES_BY_ID
+
+    checked = load_exchange_report_findings(view.reports_dir)
+    if checked is None:
+        section.readings.append("The received exchange reports have not been checked yet, so their findings "
+                                "(missing sections, length, language) are not in this report.")
+        return
+    about_exchange = checked["exchange_id"].notna()
+    last = view.scopes[-1]
+    shown = pd.concat([last.select(checked.loc[about_exchange]),
+                       checked.loc[~about_exchange] if view.is_final else checked.iloc[:0]])
+    words = {r: rule_title(r) for r in RULES_BY_ID}
+    listed = humanise_values(shown.loc[:, FINDING_COLUMNS], {"rule_id": words}).reset_index(drop=True)
+    section.key_numbers.append(snapshot_number(view, "exchange_report_findings",
+                                               "Findings from the exchange reports", "findings", len(shown)))
+    section.tables.append(Table("exchange_report_findings", "Findings from the received exchange reports",
+                                listed, note="From the last check of the report files: headings against the "
+                                             "common structure, length and language."))
+    section.readings.append(f"The last check of the received exchange reports gave "
+                            f"{plural(len(shown), 'finding')} for this report's records.")

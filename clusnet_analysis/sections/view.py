@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
@@ -71,6 +72,12 @@ class PeriodView:
     @property
     def is_final(self) -> bool:
         return self.period == FINAL
+
+    @property
+    def reports_dir(self) -> Path:
+        """The reports folder this report is written into (its headline file's grandparent), else the default."""
+        headline = self.parameters.get("headline_path")
+        return Path(headline).parent.parent if headline else Path(config.REPORTS_DIR)
 
     @property
     def label(self) -> str:
