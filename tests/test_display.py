@@ -106,6 +106,11 @@ def test_the_authors_workbook_is_readable_safe_and_byte_identical(tmp_path):
     first = write_workbook([section], tmp_path / "a.xlsx", "Source: test", ["SYNTHETIC SAMPLE DATA"])
     second = write_workbook([section], tmp_path / "b.xlsx", "Source: test", ["SYNTHETIC SAMPLE DATA"])
     assert first.read_bytes() == second.read_bytes()
+    # openpyxl stamps the time of saving: fixed, or two builds a second apart would differ
+    import zipfile
+
+    core = zipfile.ZipFile(first).read("docProps/core.xml").decode("utf-8")
+    assert "2000-01-01T00:00:00Z</dcterms:modified>" in core
     wb = load_workbook(first)
     assert wb.sheetnames == ["Contents", "Every practice"]
     ws = wb["Every practice"]

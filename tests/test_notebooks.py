@@ -249,5 +249,9 @@ def test_the_final_report_writes_the_authors_tables(sample_build):
     assert (final / "tables.xlsx").is_file()
     csvs = sorted(p.name for p in (final / "tables").glob("*.csv"))
     assert "budget_by_city.csv" in csvs and "practices_inventory.csv" in csvs
+    # a page's "whole table" link and the tables folder name a table once: <area>_<table>.csv
+    assert "budget_audit_ledger.csv" in csvs and "audit_ledger.csv" not in csvs
+    assert all(name.split("_", 1)[0] in {"data", "cross", "budget", "practices", "phases", "links", "synthesis"}
+               for name in csvs), csvs
     manifest = json.loads((final / "manifest.json").read_text())
     assert "tables.xlsx" in {o["path"] for o in manifest["outputs"]}

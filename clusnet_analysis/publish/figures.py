@@ -68,7 +68,7 @@ def build_tables(view, out_dir: str | Path) -> Path:
     sections = [build(view, area) for area in areas_for(view)]
     for section in sections:
         for table in section.tables:
-            write_table_csv(table, out_dir / "tables", prefix=f"{section.area}_")
+            write_table_csv(table, out_dir / "tables")
     return write_workbook(sections, out_dir / TABLES_WORKBOOK, source_line(view), banner_lines(view))
 
 

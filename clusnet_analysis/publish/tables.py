@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 # One rule for every file written for people (OWASP CSV injection): publish/files.py.
-from clusnet_analysis.publish.files import protect_worksheet, spreadsheet_safe, write_if_changed
+from clusnet_analysis.publish.files import _fixed_zip_times, protect_worksheet, spreadsheet_safe, write_if_changed
 from clusnet_analysis.sections.base import Section, Table
 
 # Excel's limits: a sheet name has at most 31 characters; a sheet at most 1,048,576 rows.
@@ -45,11 +45,15 @@ def csv_name(table: Table, prefix: str = "") -> str:
     return f"{stem}.csv"
 
 
-def write_table_csv(table: Table, folder: str | Path, prefix: str = "") -> Path:
-    """The whole table as CSV (UTF-8 with BOM, which Excel needs to show accented letters)."""
+def write_table_csv(table: Table, folder: str | Path) -> Path:
+    """The whole table as CSV (UTF-8 with BOM, which Excel needs to show accented letters).
+
+    Named ``<area>_<table>.csv`` when the table belongs to a section: one name for one table,
+    whether a page's "whole table" link or the final report's tables folder wrote it.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / csv_name(table, prefix)
+    path = folder / csv_name(table, f"{table.area}_" if table.area else "")
     text = for_people(table).to_csv(index=False, lineterminator="\r\n", date_format="%Y-%m-%d")
     write_if_changed(path, ("\ufeff" + text).encode("utf-8"))
     return path
@@ -131,7 +135,7 @@ def write_workbook(sections: Iterable[Section], path: str | Path, provenance: st
     wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
     wb.save(buffer)
-    write_if_changed(path, _fixed_zip(buffer.getvalue()))
+    write_if_changed(path, _fixed_zip_times(buffer.getvalue()))
     return path
 
 
@@ -164,18 +168,3 @@ def _number_format(header: str, column: pd.Series) -> str | None:
     if pd.api.types.is_float_dtype(column):
         return "#,##0.00"
     return None
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    """Rewrite the xlsx zip with fixed entry timestamps and order: identical inputs, identical bytes."""
-    import zipfile
-
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, source.read(info.filename))
-    return out.getvalue()

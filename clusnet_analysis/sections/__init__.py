@@ -64,6 +64,8 @@ def build(view: PeriodView, area: str) -> Section:
             if area not in functions:
                 raise KeyError(f"no report area {area!r}; areas: {', '.join(AREAS)}, synthesis")
             cache[area] = functions[area](view)
+        for table in cache[area].tables:
+            table.area = table.area or area
     return cache[area]
 
 

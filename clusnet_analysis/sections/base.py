@@ -81,6 +81,7 @@ class Table:
     highlights: list[Highlight] = field(default_factory=list)
     index: bool = False      # show the frame's index (city x city matrices)
     percent_columns: tuple[str, ...] = ()  # shares 0..1 shown as %
+    area: str = ""           # the section it belongs to (set by sections.build): names its CSV file
 
     def for_reader(self) -> pd.DataFrame:
         """The frame with human column headers (and index name)."""
