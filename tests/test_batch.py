@@ -315,9 +315,9 @@ def test_a_real_edit_to_a_package_file_changes_the_code_fingerprint(tmp_path):
     package = _package_copy(tmp_path)
     before = code_fingerprint(package)
     assert before == code_fingerprint(PACKAGE_DIR)      # content counts, not where the package is
-    checks = package / "rules" / "checks.py"          # a module in a sub-package
+    checks = package / "rules" / "money_checks.py"    # a module in a sub-package
     original = checks.read_text(encoding="utf-8")
-    checks.write_text(original.replace("programme.cap_eur + 1e-9", "programme.cap_eur"), encoding="utf-8")
+    checks.write_text(original.replace("spend[c] > a + 1e-9", "spend[c] >= a + 1e-9"), encoding="utf-8")
     assert checks.read_text(encoding="utf-8") != original
     edited = code_fingerprint(package)
     assert edited != before
@@ -339,9 +339,11 @@ def test_a_real_edit_to_a_package_file_makes_the_next_run_rebuild(project, tmp_p
     assert plan_batch(*args, **options) == []
 
     budget = package / "analysis" / "budget.py"
-    budget.write_text(budget.read_text(encoding="utf-8").replace(
-        'out["over_cap"] = out["total_eur"] > programme.cap_eur',
-        'out["over_cap"] = out["total_eur"] >= programme.cap_eur'), encoding="utf-8")
+    source = budget.read_text(encoding="utf-8")
+    edited = source.replace('out["over_cap"] = out["total_eur"] > programme.cap_eur',
+                            'out["over_cap"] = out["total_eur"] >= programme.cap_eur')
+    assert edited != source                           # the planted edit really is there
+    budget.write_text(edited, encoding="utf-8")
     assert plan_batch(*args, **options) == [("S3", "02_budget")]
     assert _built(run_batch(*args, jobs=1, **options)) == [("S3", "02_budget")]
     assert plan_batch(*args, **options) == []

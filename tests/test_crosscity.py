@@ -177,18 +177,20 @@ def test_quota_use_without_an_officer_quota(view, programme):
 
 def test_quota_over_use_and_cities_outside_the_partnership(view, programme):
     # LYO sends four distinct officers (quota 3): 4/3 used, no place left (never negative).
-    # STO is only a host, ROM only a home city: both listed after the partners, sorted.
+    # ROM (not a partner) sent an officer: listed after the partners, with no places (never a quota);
+    # STO only hosted: it has no places to use, so it is not listed at all.
     extra = pd.DataFrame({
         "exchange_id": ["E8", "E9", "E10"], "officer_id": ["O7", "O8", "O9"],
         "officer_pseudonym": ["LYO-3", "LYO-4", "ROM-1"], "home_city": ["LYO", "LYO", "ROM"],
         "host_city": ["STO", "BCN", "LYO"], "period": ["S5", "S5", "S5"],
         "duration_days": pd.array([5, 5, 5], dtype="Int64"), "status": "validated", "counted": True})
     table = crosscity.quota_use(pd.concat([view, extra], ignore_index=True), programme).set_index("home_city")
-    assert table.index.tolist() == [*CITIES, "ROM", "STO"]
+    assert table.index.tolist() == [*CITIES, "ROM"]
     assert table.loc["LYO", ["exchanges_sent", "officers_sent", "places_left"]].tolist() == [5, 4, 0]
     assert table.loc["LYO", "quota_use_share"] == pytest.approx(4 / 3)
-    assert table.loc["ROM", ["exchanges_sent", "officers_sent", "places_left"]].tolist() == [1, 1, 2]
-    assert table.loc["STO", ["exchanges_sent", "officers_sent", "places_left"]].tolist() == [0, 0, 3]
+    assert table.loc["ROM", ["exchanges_sent", "officers_sent"]].tolist() == [1, 1]
+    assert not table.loc["ROM", "partner"]
+    assert pd.isna(table.loc["ROM", "officers_quota"]) and pd.isna(table.loc["ROM", "places_left"])
 
 
 def test_reciprocity(view, programme):

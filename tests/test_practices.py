@@ -190,7 +190,8 @@ def test_themes_by_host_figure_survives_markup_in_names(tmp_path):
     paths = save_figure(themes_by_host_figure(table, title="Themes $x$ <i>"), tmp_path, "markup")
     svg = paths[1].read_text(encoding="utf-8")
     # Every label is in the file, as escaped text ("$" kept, not read as maths); no live tag.
-    assert "<!-- cost $\\foo$ &lt;script&gt;alert(1)&lt;/script&gt; -->" in svg
+    # (the legend label is wrapped onto two lines, each its own text element)
+    assert "<!-- Cost $\\foo$ -->" in svg and "<!-- &lt;script&gt;alert(1)&lt;/script&gt; -->" in svg
     assert "<!-- &lt;b&gt;X&lt;/b&gt; -->" in svg and "<!-- A$B -->" in svg
     assert "<!-- Themes $x$ &lt;i&gt; -->" in svg
     assert "<script" not in svg and "<b>" not in svg and "<i>" not in svg

@@ -302,10 +302,11 @@ def test_limits_come_from_the_programme_file(tmp_path):
     ], expenses=lines("X1", "600", "400") + lines("X2", "600", "400.01", first=3))
     assert c.pairs == [("over_cap", "X2"), ("visit_length", "X3"), ("visit_length", "X4"),
                        ("report_too_long", "X2")]
-    assert c.finding("over_cap")["message"] == "total 1,000.01 EUR is over the cap of 1,000 EUR by 0.01 EUR"
+    assert c.finding("over_cap")["message"] == ("costs 1,000.01 EUR, more than the cap of 1,000 EUR per exchange "
+                                                "(0.01 EUR over)")
     assert c.findings.loc[c.findings["rule_id"] == "visit_length", "message"].tolist() == [
-        "visit lasts 4 days; the programme's visits last 3", "visit lasts 2 days; the programme's visits last 3"]
-    assert c.finding("report_too_long")["message"] == "report has 5 pages; the limit is 4"
+        "visit of 4 days; the programme's visits last 3 days", "visit of 2 days; the programme's visits last 3 days"]
+    assert c.finding("report_too_long")["message"] == "report of 5 pages; the limit is 4 pages"
     # The same exchanges under CLUSNET's rules (1,550 EUR, 5 days, 8 pages): only the visit lengths.
     assert check(CLUSNET, exchanges=[exchange("X1", end_date="2009-09-09", report_pages="4")]).pairs == [
         ("visit_length", "X1")]

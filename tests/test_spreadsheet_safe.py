@@ -95,8 +95,8 @@ def test_xlsx_payloads_are_text_cells_and_numbers_are_numbers(tmp_path):
     path = write_xlsx_for_people(tmp_path / "tables.xlsx", {"practices": df})
     sheet = openpyxl.load_workbook(path)["practices"]
     rows = list(sheet.iter_rows(min_row=2))
-    # shown as typed (XML reads a carriage return back as a line feed) ...
-    assert [row[0].value for row in rows] == [p.replace("\r", "\n") for p in PAYLOADS]
+    # shown as typed (older openpyxl reads a carriage return back as a line feed) ...
+    assert [row[0].value.replace("\r", "\n") for row in rows] == [p.replace("\r", "\n") for p in PAYLOADS]
     assert {row[0].data_type for row in rows} == {"s"}        # ... as text, never a formula ("f")
     assert all(row[0].quotePrefix for row in rows)
     assert [row[1].value for row in rows] == [-1.5, 2, -3, 4, 5, 6, -7]
