@@ -216,8 +216,6 @@ def test_no_page_shows_an_identifier_as_a_header(sample_build):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="one page without its navigation bar was seen once after a merge and "
-                   "could not be reproduced before the stop; open point in the closing note")
 def test_every_page_has_its_own_title_a_navigation_bar_and_alt_texts(sample_build):
     titles = {}
     for page in _pages(sample_build):
@@ -225,7 +223,9 @@ def test_every_page_has_its_own_title_a_navigation_bar_and_alt_texts(sample_buil
         title = re.search(r"<title>(.*?)</title>", text).group(1)
         assert title not in titles, f"{page} and {titles.get(title)} share the title {title!r}"
         titles[title] = page
-        assert '<nav class="clusnet-nav"' in text and 'href="../index.html"' in text
+        # the bar's attributes may come in either order (the HTML is re-serialised when it is rendered)
+        assert re.search(r'<nav [^>]*class="clusnet-nav"', text), page
+        assert 'href="../index.html"' in text
         assert 'href="../figures/index.html"' in text and 'href="../validation/index.html"' in text
         assert "No description has been provided" not in text
         assert "City codes:" in text and "@media print" in text
