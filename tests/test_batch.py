@@ -367,6 +367,23 @@ def test_top_index_orders_periods_as_labelled_and_ignores_other_folders(tmp_path
     assert "S3 (Jul–Dec 2009)" in page
 
 
+def test_top_index_lists_folders_built_from_other_data_apart(tmp_path):
+    # Y2014 and final of another data set were built into the same folder before this run's S3
+    for period, fingerprint in [("S3", "current"), ("Y2014", "other"), ("final", "other")]:
+        (tmp_path / period).mkdir()
+        (tmp_path / period / "manifest.json").write_text(json.dumps(
+            {"kind": MANIFEST_KIND, "label": period, "reports": [{"status": "ok"}],
+             "inputs": {"fingerprint": fingerprint}}))
+    write_top_index(tmp_path, period_labels={"S3": "S3"}, inputs_fingerprint="current")
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    current, other = page.split("Built from other data")
+    assert re.findall(r'href="([^"]+)"', current)[2:] == ["S3/index.html"]
+    assert re.findall(r'href="([^"]+)"', other) == ["Y2014/index.html", "final/index.html"]
+    # without a fingerprint (an older caller) every folder is listed as before
+    write_top_index(tmp_path, period_labels={"S3": "S3"})
+    assert "Built from other data" not in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------- slow tests
 
 @pytest.mark.slow

@@ -228,6 +228,9 @@ def test_every_page_has_its_own_title_a_navigation_bar_and_alt_texts(sample_buil
         assert 'href="../index.html"' in text
         assert 'href="../figures/index.html"' in text and 'href="../validation/index.html"' in text
         assert "No description has been provided" not in text
+        # no coded value (local_transport, firm_to_firm) in a table cell: a reader sees words
+        coded = {c for c in re.findall(r'<td[^>]*>([^<]*)</td>', text) if re.fullmatch(r"[a-z]+(_[a-z]+)+", c)}
+        assert not coded, (page, sorted(coded))
         assert "City codes:" in text and "@media print" in text
     assert len(titles) == 4 * 7
 

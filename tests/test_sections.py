@@ -166,11 +166,19 @@ def test_ineligible_exchanges_count_in_the_flows_and_are_listed_with_the_reason(
     assert listed["ineligibility_reason"].tolist() == ["visit outside the programme window"]
     assert listed["period"].tolist() == ["outside the periods"]
     assert int(final.table("flows").frame.loc["BUD", "MUC"]) == 1          # X4 itself
-    assert "1 of these exchanges break an eligibility rule" in final.readings[0]
+    assert "1 of these exchanges break an eligibility rule: they count here, not in the budget" in final.readings[0]
     # S5 ends before the visit: nothing to list, and no sentence about it
     s5 = sections.build(hand_made["S5"], "cross_city")
     assert "ineligible_exchanges" not in [t.id for t in s5.tables]
     assert "eligibility rule" not in s5.readings[0]
+
+
+def test_a_period_report_lists_no_later_period_in_its_money_tables(hand_made):
+    by_period = {p: sections.build(hand_made[p], "budget").table("amounts_by_period").frame["period"].tolist()
+                 for p in ("S3", "S4", "final")}
+    assert by_period == {"S3": ["S3"], "S4": ["S3", "S4"], "final": ["S3", "S4", "S5", "outside the periods"]}
+    categories = sections.build(hand_made["final"], "budget").table("by_category").frame["Cost category"].tolist()
+    assert "local transport" in categories and "local_transport" not in categories
 
 
 def test_practices_from_ineligible_exchanges_are_kept_and_marked():

@@ -212,7 +212,8 @@ def run_batch(
     labels = dict(period_labels or {})
     for period in plan.periods:
         _write_period_pages(plan, period, labels.get(period, period), banner, site)
-    write_top_index(plan.reports_dir, banner=banner, period_labels=labels, site=site)
+    write_top_index(plan.reports_dir, banner=banner, period_labels=labels, site=site,
+                    inputs_fingerprint=plan.inputs["fingerprint"])
 
     order = {(task.period, task.name): i for i, task in enumerate(plan.tasks)}
     result.built.sort(key=lambda run: order[(run.period, run.notebook)])

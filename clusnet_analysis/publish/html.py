@@ -187,6 +187,7 @@ class PeriodLink:
     href: str  # the period's index.html, relative to the reports folder
     reports: int
     problems: int  # failed, stale or missing reports
+    other_inputs: bool = False  # built from other data or another programme file than the last run
 
 
 _STATUS_TEXT = {
@@ -266,6 +267,8 @@ def top_index_html(periods: Sequence[PeriodLink], banner: str | None = None, sit
     site_title = (site or Site()).title
     body = ['<nav><a href="figures/index.html">Figures</a> · <a href="validation/index.html">Validation</a></nav>',
             f"<h1>{html.escape(site_title)}</h1>", '<ul class="reports">']
+    others = [p for p in periods if p.other_inputs]
+    periods = [p for p in periods if not p.other_inputs]
     for period in periods:
         count = f"{period.reports} report{'s' if period.reports != 1 else ''}"
         text = f'<a href="{html.escape(period.href)}">{html.escape(period.label)}</a> – {count}'
@@ -275,4 +278,11 @@ def top_index_html(periods: Sequence[PeriodLink], banner: str | None = None, sit
     body.append("</ul>")
     if not periods:
         body.append("<p>No reports yet.</p>")
+    if others:
+        body.append("<h2>Built from other data</h2><p>These folders were built from another data set, another "
+                    "programme file, or data that has changed since. They are not reports of the data above: "
+                    "run the reports again for them, or remove the folders.</p><ul class=\"reports\">")
+        body += [f'<li class="left-out"><a href="{html.escape(p.href)}">{html.escape(p.label)}</a></li>'
+                 for p in others]
+        body.append("</ul>")
     return _page(site_title, body, banner)

@@ -76,10 +76,14 @@ def _write_period_pages(plan: _Plan, period: str, label: str, banner: str | None
 
 
 def write_top_index(reports_dir: str | Path, banner: str | None = None,
-                    period_labels: Mapping[str, str] | None = None, site=None) -> Path:
+                    period_labels: Mapping[str, str] | None = None, site=None,
+                    inputs_fingerprint: str | None = None) -> Path:
     """reports_dir/index.html linking every period folder (one with a period-reports manifest).
 
     Periods named in period_labels come first, in that order; any others follow sorted.
+    With ``inputs_fingerprint`` (the data and programme file of this run), a folder built from
+    other inputs (another data set, another programme file, or data changed since) is listed
+    apart, so a reader never takes it for a report of the current data.
     """
     reports_dir = Path(reports_dir)
     labels = dict(period_labels or {})
@@ -102,6 +106,8 @@ def write_top_index(reports_dir: str | Path, banner: str | None = None,
             href=f"{period}/{INDEX_NAME}",
             reports=sum(1 for status in statuses if status in ("ok", "stale")),
             problems=sum(1 for status in statuses if status != "ok"),
+            other_inputs=(inputs_fingerprint is not None
+                          and (found[period].get("inputs") or {}).get("fingerprint") != inputs_fingerprint),
         ))
     reports_dir.mkdir(parents=True, exist_ok=True)
     target = reports_dir / INDEX_NAME

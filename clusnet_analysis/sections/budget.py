@@ -15,7 +15,7 @@ from clusnet_analysis.analysis import budget as an
 from clusnet_analysis.rules.programme import city_allocations, programme_budget
 from clusnet_analysis.sections.base import FigureSpec, Section, Table
 from clusnet_analysis.sections.common import counted, numbers, one_number, per_scope
-from clusnet_analysis.sections.labels import value_label
+from clusnet_analysis.sections.labels import humanise_values, value_label
 from clusnet_analysis.sections.view import PeriodView
 
 TITLE = "Budget use"
@@ -91,6 +91,8 @@ def budget(view: PeriodView) -> Section:
                                 percent_columns=pct, note=conversion + " Drafts are left out."))
     by_period = eligibility.budget_amounts(c, prog, by="period")
     by_period["period"] = by_period["period"].fillna("outside the periods")
+    if not view.is_final:   # a period report knows nothing of the periods after it
+        by_period = by_period.loc[by_period["period"].isin(view.scopes[-1].periods)].reset_index(drop=True)
     section.tables.append(Table("amounts_by_period", "Claimed, eligible, reimbursable and pending, per period",
                                 by_period, note="Each exchange counts in the period its visit started in."))
     for by, id, title in (("home_city", "by_city", "Monitoring table by home city (the home city pays)"),
@@ -98,6 +100,7 @@ def budget(view: PeriodView) -> Section:
         table = audit.monitoring_table(c, prog, view.period, by=by, expenses=view.expenses if by == "category"
                                        else None, amounts=("reimbursable",))
         frame, pct = _percent(table)
+        frame = humanise_values(frame, coded=("Cost category",))
         t = Table(id, title, frame, percent_columns=pct,
                   note="Reimbursable amounts per period; 'validated by the end of' counts only claims validated "
                        "by then. " + conversion)

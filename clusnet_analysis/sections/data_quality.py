@@ -49,7 +49,7 @@ def data_quality(view: PeriodView) -> Section:
                                    per_scope(view, exchange_findings.loc[exchange_findings["exchange_id"].notna()],
                                              len))
 
-    summary = ds.table_summary()
+    summary = humanise_values(ds.table_summary(), coded=("table",))
     section.tables.append(Table("rows_read", "Rows read per input table (all the files as delivered)", summary,
                                 note="Quarantined rows stay out of every figure until the city sends a "
                                      "corrected file."))
@@ -77,12 +77,12 @@ def data_quality(view: PeriodView) -> Section:
                                  "end_date", "period"]]
     section.tables.append(Table("drafts", "Draft exchanges: listed, not counted", drafts.reset_index(drop=True),
                                 note="Statuses are today's, not those at the end of the period."))
-    _exchange_report_findings(view, section)
     section.readings.append(
         f"{plural(ds.error_count, 'schema error')} in the files; {plural(ds.quarantined_count, 'row')} set aside. "
         f"{plural(len(exchange_findings), 'programme-rule finding')} about the records "
         + ("of the whole programme" if view.is_final else f"up to the end of {view.period}")
         + f"; {plural(len(view.drafts), 'draft exchange')} listed but not counted.")
+    _exchange_report_findings(view, section)
     return section
 
 

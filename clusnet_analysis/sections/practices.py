@@ -76,7 +76,8 @@ def practices(view: PeriodView) -> Section:
                 "the practice comes from an exchange a programme rule makes ineligible")
     section.tables.append(t)
     section.tables.append(Table("reported_by_several", "Practices reported from two or more exchanges",
-                                several.drop(columns=["normalised_title"]),
+                                humanise_values(several.drop(columns=["normalised_title"]),
+                                                {"theme": themes, "phase": phase_names}),
                                 note="Titles are matched ignoring case and spacing."))
     section.tables.append(Table("who_learns", f"Practices brought home per pair of cities, {main.label}",
                                 an.who_learns_from_whom(cumulative, prog),
