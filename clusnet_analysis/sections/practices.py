@@ -69,7 +69,7 @@ def practices(view: PeriodView) -> Section:
                                                "host_city", "home_city", "officer_pseudonym", "period"]],
                                 {"theme": themes, "phase": phase_names})
     marks = ineligible_marks(view)
-    inventory["exchange_ineligible"] = ranked["exchange_id"].map(marks).fillna("").to_numpy()
+    inventory["exchange_ineligible"] = ranked["exchange_id"].map(marks).astype(object).fillna("").to_numpy()
     t = Table("inventory", f"Every practice, {main.label}", inventory.reset_index(drop=True),
               note=TIE_RULE + " A practice from an exchange that breaks an eligibility rule is kept and marked.")
     t.highlight("exchange_ineligible", t.frame["exchange_ineligible"] != "", "ineligible exchange",
