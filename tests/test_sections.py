@@ -237,3 +237,22 @@ def test_no_module_is_over_400_lines():
     long = {p.relative_to(package).as_posix(): n for p in package.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400 and p.name != "sample.py"}
     assert long == {}
+
+
+def test_rules_broken_about_an_officer_or_a_city_are_highlighted_too():
+    from clusnet_analysis.publish import display
+
+    table = sections.build(sections.start("final"), "data_quality").table("findings_by_rule")
+    frame = table.frame.set_index("rule_id")
+    marked = {(h.column, frame.index[i]) for h in table.highlights for i, on in enumerate(h.mask) if on}
+    # the sample's two cities over their allocation and one officer quota are findings about a city
+    assert ("About an officer or a city", "Over allocation") in marked
+    assert ("About an officer or a city", "Officer quota") in marked
+    assert ("About an officer or a city", "Visit length") not in marked        # a warning, not an error
+    shown = []
+    display._display, saved = (lambda obj: shown.append(obj.data)), display._display
+    try:
+        display.show_table(table)
+    finally:
+        display._display = saved
+    assert shown[0].count("▲ rule broken</b>: an error-level rule") == 1      # one legend line per meaning

@@ -212,8 +212,8 @@ def show_table(table: Table, view: PeriodView | None = None) -> None:
         parts.append(f'<div class="scroll">{table_html(table)}</div>')
     else:
         parts.append(table_html(table))
-    for mark in table.highlights:
-        parts.append(f'<p class="legend"><b class="flag-word">▲ {esc(mark.word)}</b>: {esc(mark.meaning)}</p>')
+    for word, meaning in dict.fromkeys((mark.word, mark.meaning) for mark in table.highlights):
+        parts.append(f'<p class="legend"><b class="flag-word">▲ {esc(word)}</b>: {esc(meaning)}</p>')
     if table.note:
         parts.append(f'<p class="note">{esc(table.note)}</p>')
     _display(_html("\n".join(parts)))

@@ -65,8 +65,9 @@ def data_quality(view: PeriodView) -> Section:
               note="error: breaks a programme rule · warning: needs a look · info: for the record. "
                    "Counts by the period the visit started in.")
     scope_cols = [s.label for s in view.scopes]
-    t.highlight(scope_cols[-1], (by_rule[scope_cols[-1]] > 0) & (by_rule["severity"] == "error"),
-                "rule broken", "an error-level rule is broken by at least one record")
+    for column in (scope_cols[-1], "About an officer or a city"):
+        t.highlight(column, (by_rule[column] > 0) & (by_rule["severity"] == "error"),
+                    "rule broken", "an error-level rule is broken by at least one record")
     section.tables.append(t)
     listed = humanise_values(exchange_findings.loc[:, FINDING_COLUMNS], {"rule_id": {r.id: rule_title(r.id)
                                                                                      for r in RULES}})
