@@ -62,6 +62,6 @@ def budget_amounts_figure(amounts: pd.DataFrame, allocations: dict[str, float] |
     ax.set_title(title or "Claims by home city: reimbursable, pending, above the cap, ineligible")
     handles, names = ax.get_legend_handles_labels()
     order = sorted(range(len(names)), key=lambda i: names[i] == "Allocation")   # the parts, then the tick
-    fig.legend([handles[i] for i in order], [names[i] for i in order], loc="outside lower center", ncols=3,
+    fig.legend([handles[i] for i in order], [names[i] for i in order], loc="outside upper center", ncols=5,
                frameon=False, fontsize=8)
     return fig
