@@ -120,3 +120,21 @@ def test_the_authors_workbook_is_readable_safe_and_byte_identical(tmp_path):
     assert rows[3] == ("Title", "Total (EUR)", "Start")
     assert rows[4][0] == "'=HYPERLINK(\"http://x\",\"y\")" and rows[4][1] == -5.0   # text defused, numbers stay
     assert ws.cell(5, 2).number_format == "#,##0.00" and ws.cell(5, 3).number_format == "yyyy-mm-dd"
+
+
+def test_every_legend_of_every_figure_is_kept_whole_when_saved():
+    from matplotlib.legend import Legend
+
+    from clusnet_analysis.plots.style import _renderer
+
+    view = sections.start("final")
+    for area in sections.areas_for(view):
+        for spec in sections.build(view, area).figures:
+            fig = spec.build()
+            renderer = _renderer(fig)
+            saved = fig.get_tightbbox(renderer)
+            legends = list(fig.legends) + [a for ax in fig.axes for a in ax.get_children() if isinstance(a, Legend)]
+            for legend in legends:
+                box = legend.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
+                assert saved.x0 - 1e-6 <= box.x0 and box.x1 <= saved.x1 + 1e-6, spec.id
+                assert saved.y0 - 1e-6 <= box.y0 and box.y1 <= saved.y1 + 1e-6, spec.id

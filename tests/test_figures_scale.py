@@ -321,3 +321,17 @@ def test_city_graph_of_a_big_network_has_the_cities_as_nodes():
     assert cities.number_of_nodes() == 40
     assert sum(d["links"] for _, _, d in cities.edges(data=True)) + sum(
         d["same_city_links"] for _, d in cities.nodes(data=True)) == graph.number_of_edges()
+
+
+def test_every_legend_of_the_network_is_drawn_whole():
+    """A legend beside the axes must not be clipped to them (the link-kind legend once lost its words)."""
+    from matplotlib.legend import Legend
+
+    fig = link_network_figure(network(4, 2))
+    renderer = _renderer(fig)
+    legends = [a for a in fig.axes[0].get_children() if isinstance(a, Legend)]
+    assert len(legends) == 2       # the cities, and the kinds of link
+    saved = fig.get_tightbbox(renderer)    # what bbox_inches="tight" keeps, in inches
+    for legend in legends:
+        box = legend.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
+        assert box.x1 <= saved.x1 + 1e-6 and box.y0 >= saved.y0 - 1e-6, legend.get_title().get_text()

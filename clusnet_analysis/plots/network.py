@@ -200,6 +200,7 @@ def link_network_figure(graph: nx.Graph, title: str = "Inter-cluster links", *,
                   fontsize=8 if len(cities) > 10 else None)
         for legend in legends:   # the city legend replaced it as the axes' legend: keep it drawn
             ax.add_artist(legend)
+            legend.set_clip_on(False)   # add_artist clips to the axes, and this legend sits beside them
     if n_nodes == 0:
         ax.text(0.5, 0.5, "No clusters", transform=ax.transAxes, ha="center", va="center")
     fig.tight_layout()
