@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -88,7 +89,10 @@ def end_to_end(data: Path, work: Path, repeat: int) -> list[dict]:
         seconds = time.perf_counter() - started
         _check(completed, " ".join(command))
         pages = [p for p in (run_dir / "reports" / "final").glob("*.html")]
-        runs.append({"seconds": seconds, "load_before": before, "load_after": load_average(), "pages": len(pages)})
+        # the run's own progress lines: "[k/n] final/<notebook> built in <s>s" (kernel start to saved page)
+        page_seconds = {name: float(t) for name, t in re.findall(r"final/(\S+) built in ([0-9.]+)s", completed.stdout)}
+        runs.append({"seconds": seconds, "load_before": before, "load_after": load_average(), "pages": len(pages),
+                     "page_seconds": page_seconds})
         print(f"  run {i + 1}: {seconds:6.1f} s  ({len(pages)} HTML pages; load average before {before}, "
               f"after {runs[-1]['load_after']})", flush=True)
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -168,6 +172,10 @@ def main(argv=None) -> int:
             print(f"\nscale {scale} ({exchanges:,} exchanges): median {median:.1f} s "
                   f"(min-max {min(seconds):.1f}-{max(seconds):.1f} s, {len(seconds)} runs); {verdict}")
             print("  load average (1, 5, 15 min) before each run: " + "; ".join(r["load_before"] for r in runs))
+            middle = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+            if middle["page_seconds"]:
+                print("  per page in the median run (parallel, so they overlap): " + ", ".join(
+                    f"{name} {t:.1f} s" for name, t in middle["page_seconds"].items()))
             if target is not None and median > target:
                 problems.append(f"scale {scale}: median {median:.1f} s is above the target of {target:g} s")
             if any(r["pages"] == 0 for r in runs):
