@@ -70,10 +70,11 @@ sample: $(STAMP)
 sample-mobility: $(STAMP)
 	$(BIN)/clusnet sample --programme mobility --out data/mobility
 
-## Run the benchmarks (1M exchanges; batch vs naive chain)
+## Run the benchmarks (1M exchanges; batch vs naive chain; clusnet run at sample scale 100 and 1000)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 ## Remove built reports and caches (keeps .venv and data)
 clean:

@@ -1,188 +1,197 @@
-"""Benchmark: the analyses and figures behind each report area, at sample scale 100 and 1000.
+"""Benchmark: `clusnet run --period final --force` on `clusnet sample --scale N`, and where its time goes.
 
-Times, in this process, the analysis functions and figure functions that the
-cross-city, best-practice, cluster-phase and budget reports call (the synthesis
-report calls the same ones), on ``clusnet sample --scale N`` data loaded with
-``ingest.dataset.load``. Loading is timed apart and not counted in an area.
-Figures are built and saved (PNG + SVG) as ``clusnet figures`` does.
-The end-to-end ``clusnet run`` time is measured by ``bench_batch.py``.
+Targets (2-core machine): at most 15 s at scale 100 and 30 s at scale 1000.
 
-Usage: python benchmarks/bench_scale.py [--scales 100 1000] [--repeat 5] [--data-dir DIR]
+1. end to end (the target): for each scale, `clusnet sample --scale N` writes the data once
+   (not timed); then `clusnet run --period final --force --data DIR` runs --repeat times (at
+   least 3), each with a fresh, empty reports folder and cache folder
+   (CLUSNET_REPORTS_DIR, CLUSNET_CACHE_DIR), so nothing is reused between runs. The report
+   gives the median and the spread (min-max) of the wall-clock time, and the load average
+   (`uptime`) before and after each run: the machine is shared, and other work moves the times.
+2. breakdown (where the time goes), once per scale in this process, through the sections
+   layer the pages use: loading the data (fresh cache, then from the cache as each notebook
+   kernel after the first does), then per report page a fresh ``sections.for_dataset(ds,
+   "final")`` view (every notebook has its own), the section's build, each figure rendered as
+   the page embeds it (``publish.display.figure_png``) and its tables as the page shows them
+   (``publish.display.show_table``). The pages run in parallel (one kernel per job), so the
+   end-to-end time is not the sum of the breakdown.
 
-Each area is run ``--repeat`` times; the report gives the median and the spread
-(min-max) of the wall-clock time, and the median CPU time of this process (less
-sensitive to other work on a shared machine). Say so when quoting the numbers.
+Usage: python benchmarks/bench_scale.py [--scales 100 1000] [--repeat 3] [--no-breakdown] [--keep]
+
+Exits 1 when a scale misses its target (or a run fails), 0 otherwise.
 """
 from __future__ import annotations
 
 import argparse
-import gc
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+BIN = Path(sys.executable).parent
+#: Seconds allowed for `clusnet run --period final --force`, per sample scale.
+TARGETS = {100: 15.0, 1000: 30.0}
 
 
-def sample_dir(scale: int, base: Path) -> Path:
-    out = base / f"scale-{scale}"
-    if not (out / "exchanges.csv").is_file():
-        from clusnet_analysis.sample import write_sample
+def _clusnet() -> list[str]:
+    """The `clusnet` console script beside this interpreter, else the same command through Python."""
+    script = BIN / "clusnet"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "clusnet_analysis"]
 
-        write_sample(out, scale=scale)
+
+def _env(**extra: str) -> dict:
+    """This environment, with this checkout first on the import path: the code measured is this one."""
+    path = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=str(ROOT) + (os.pathsep + path if path else ""), **extra)
+
+
+def _check(completed: subprocess.CompletedProcess, label: str) -> None:
+    if completed.returncode != 0:
+        sys.stderr.write(f"FAILED ({completed.returncode}): {label}\n"
+                         + completed.stdout[-3000:] + completed.stderr[-3000:] + "\n")
+        raise SystemExit(2)
+
+
+def load_average() -> str:
+    """The three load averages as `uptime` prints them."""
+    try:
+        out = subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout
+        return out.rsplit("load average:", 1)[1].strip()
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        one, five, fifteen = os.getloadavg()
+        return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def write_sample(scale: int, work: Path) -> Path:
+    out = work / f"sample-{scale}"
+    _check(subprocess.run([*_clusnet(), "sample", "--scale", str(scale), "--out", str(out)],
+                          capture_output=True, text=True, env=_env()), f"clusnet sample --scale {scale}")
     return out
 
 
-def areas(ds, period: str = "final"):
-    """(area, function) pairs; each function runs that report area's analyses and figures once."""
-    import matplotlib.pyplot as plt
-
-    from clusnet_analysis.analysis import crosscity, links, phases, practices
-    from clusnet_analysis.analysis.periods import counted, select_period
-    from clusnet_analysis.plots.flows import flow_matrix_figure
-    from clusnet_analysis.plots.network import link_network_figure
-    from clusnet_analysis.plots.phases import phase_distribution_figure
-    from clusnet_analysis.plots.practices import themes_by_host_figure
-    from clusnet_analysis.plots.style import save_figure
-
-    prog = ds.programme
-    clusters = ds.tables["clusters"]
-    out = Path(tempfile.mkdtemp(prefix="bench-scale-"))
-
-    def figure(fig, name):
-        save_figure(fig, out, name)
-        plt.close(fig)
-
-    def cross_city_tables():
-        this = select_period(ds.exchanges, prog, period)
-        cumulative = select_period(ds.exchanges, prog, period, cumulative=True)
-        crosscity.flows(cumulative, prog)
-        for frame in (this, cumulative):
-            crosscity.flow_matrix(frame, prog)
-            crosscity.sent_hosted(frame, prog)
-            crosscity.network_summary(frame, prog)
-        crosscity.quota_use(cumulative, prog)
-        return cumulative
-
-    def flows_area():
-        cumulative = cross_city_tables()
-        figure(flow_matrix_figure(crosscity.flow_matrix(cumulative, prog)), "flows")
-
-    def links_area():
-        view = links.links_view(ds.tables["links"], clusters, prog, ds.exchanges)
-        links.period_network_summary(view, clusters, prog, period)
-        links.cross_city_links(view)
-        links.links_per_period(view, prog)
-        graph = links.link_graph(links.select_links(view, prog, period, cumulative=True), clusters)
-        links.links_per_city(graph, prog)
-        links.links_per_cluster(graph)
-        figure(link_network_figure(graph), "network")
-
-    def practices_area():
-        view = practices.practices_view(ds.tables["practices"], ds.exchanges)
-        cumulative = counted(select_period(view, prog, period, cumulative=True))
-        practices.theme_by_phase(cumulative, prog, ds.model)
-        practices.most_transferable(cumulative, n=10)
-        practices.reported_by_several(cumulative)
-        practices.who_learns_from_whom(cumulative, prog)
-        practices.gap_coverage(cumulative, prog)
-        figure(themes_by_host_figure(practices.theme_by_host(cumulative, prog), prog.theme_labels), "themes")
-
-    def phases_area():
-        placements = phases.cluster_placements(ds.tables["assessments"], ds.model, prog, clusters=clusters)
-        phases.phase_movement(placements)
-        distribution = phases.phase_distribution(placements, ds.model, prog)
-        figure(phase_distribution_figure(distribution, {p.id: p.name for p in ds.model.phases}), "phases")
-
-    def budget_figure_area():
-        # The budget analysis is being rewritten elsewhere: time its figure on today's by-city table.
-        from clusnet_analysis.analysis import budget
-        from clusnet_analysis.plots.budget import budget_by_city_figure
-
-        figure(budget_by_city_figure(budget.interreg_table(ds.expenses, prog, period, by="home_city")),
-               "budget")
-
-    return [("cross-city: flows", flows_area), ("cross-city: cluster links", links_area),
-            ("best practices", practices_area), ("cluster phases", phases_area),
-            ("budget by city (figure)", budget_figure_area)]
+def end_to_end(data: Path, work: Path, repeat: int) -> list[dict]:
+    """`clusnet run --period final --force`, each run with its own fresh reports and cache folders."""
+    runs = []
+    for i in range(repeat):
+        run_dir = work / f"run-{data.name}-{i}"
+        env = _env(CLUSNET_REPORTS_DIR=str(run_dir / "reports"), CLUSNET_CACHE_DIR=str(run_dir / "cache"))
+        command = [*_clusnet(), "run", "--period", "final", "--force", "--data", str(data)]
+        before = load_average()
+        started = time.perf_counter()
+        completed = subprocess.run(command, capture_output=True, text=True, env=env)
+        seconds = time.perf_counter() - started
+        _check(completed, " ".join(command))
+        pages = [p for p in (run_dir / "reports" / "final").glob("*.html")]
+        # the run's own progress lines: "[k/n] final/<notebook> built in <s>s" (kernel start to saved page)
+        page_seconds = {name: float(t) for name, t in re.findall(r"final/(\S+) built in ([0-9.]+)s", completed.stdout)}
+        runs.append({"seconds": seconds, "load_before": before, "load_after": load_average(), "pages": len(pages),
+                     "page_seconds": page_seconds})
+        print(f"  run {i + 1}: {seconds:6.1f} s  ({len(pages)} HTML pages; load average before {before}, "
+              f"after {runs[-1]['load_after']})", flush=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return runs
 
 
-def measure(scale: int, repeat: int, base: Path) -> dict:
+def breakdown(data: Path, work: Path) -> list[tuple[str, float]]:
+    """Seconds per step of the final report's pages, in this process, through the sections layer."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from clusnet_analysis import config, sections
     from clusnet_analysis.ingest.dataset import load
+    from clusnet_analysis.publish import display as show
+    from clusnet_analysis.publish.figures import build_tables
 
-    data = sample_dir(scale, base)
-    t = time.perf_counter()
-    ds = load(data)
-    load_s = time.perf_counter() - t
-    result = {"scale": scale, "exchanges": len(ds.exchanges), "links": len(ds.tables["links"]),
-              "practices": len(ds.tables["practices"]), "load_s": load_s, "areas": {}}
-    for name, run in areas(ds):
-        times, cpu = [], []
-        for _ in range(repeat):
-            gc.collect()
-            t, c = time.perf_counter(), time.process_time()
-            try:
-                run()
-            except Exception as exc:   # an area whose API moved is reported, not fatal
-                result["areas"][name] = f"failed: {type(exc).__name__}: {exc}"
-                break
-            times.append(time.perf_counter() - t)
-            cpu.append(time.process_time() - c)
-        else:
-            result["areas"][name] = times
-            result.setdefault("cpu", {})[name] = cpu
-    return result
+    show._display = lambda obj: None   # pages are built as in a kernel; nothing to print here
+    config.CACHE_DIR = work / f"cache-{data.name}"   # fresh: the first kernel's load parses the files
+    steps: list[tuple[str, float]] = []
 
+    def timed(name, function):
+        started = time.perf_counter()
+        value = function()
+        steps.append((name, time.perf_counter() - started))
+        return value
 
-def report(results: list[dict]) -> None:
-    print(f"\nMachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
-          "(shared machine: times are measured under load).")
-    names = list(dict.fromkeys(n for r in results for n in r["areas"]))
-    header = f"{'area':28}" + "".join(f" | scale {r['scale']:>5}: wall median (min-max) s, CPU s" for r in results)
-    print(header)
-    totals = {r["scale"]: 0.0 for r in results}
-    cpu_totals = {r["scale"]: 0.0 for r in results}
-    for name in names:
-        line = f"{name:28}"
-        for r in results:
-            times = r["areas"].get(name)
-            if isinstance(times, list):
-                med = statistics.median(times)
-                cpu = statistics.median(r["cpu"][name])
-                totals[r["scale"]] += med
-                cpu_totals[r["scale"]] += cpu
-                line += f" | {med:>20.3f} ({min(times):.3f}-{max(times):.3f}) {cpu:>7.3f}"
-            else:
-                line += f" | {str(times)[:52]:>52}"
-        print(line)
-    print(f"{'sum of medians':28}" + "".join(f" | {totals[r['scale']]:>20.3f}{'':15} {cpu_totals[r['scale']]:>7.3f}"
-                                             for r in results))
-    for r in results:
-        print(f"scale {r['scale']}: {r['exchanges']:,} exchanges, {r['practices']:,} practices, "
-              f"{r['links']:,} links; load {r['load_s']:.1f} s (cached after the first run)")
-    if len(results) >= 2:
-        a, b = results[0], results[-1]
-        rows = b["exchanges"] / a["exchanges"]
-        time_ratio = totals[b["scale"]] / totals[a["scale"]] if totals[a["scale"]] else float("nan")
-        print(f"rows x{rows:.1f} -> time x{time_ratio:.1f} (linear or better when time grows no faster than rows)")
+    ds = timed("load, fresh cache (first page)", lambda: load(data))
+    timed("load from the cache (every other page)", lambda: load(data))
+    for area in sections.areas_for(sections.for_dataset(ds, "final")):
+        out = work / f"pages-{data.name}" / area
+        out.mkdir(parents=True, exist_ok=True)
+        view = sections.for_dataset(ds, "final", headline_path=str(out / "headline.json"))
+        section = timed(f"{area}: build", lambda: sections.build(view, area))
+        for spec in section.figures:
+            timed(f"{area}: figure {spec.id}", lambda: show.figure_png(spec, view))
+        timed(f"{area}: {len(section.tables)} tables shown",
+              lambda: [show.show_table(table, view) for table in section.tables])
+    out = work / f"pages-{data.name}" / "synthesis"
+    out.mkdir(parents=True, exist_ok=True)
+    view = sections.for_dataset(ds, "final", headline_path=str(out / "headline.json"))
+    parts = timed("synthesis: build (every area again)", lambda: sections.build_all(view))
+    parts.pop("synthesis")
+    timed("synthesis: every area's figures", lambda: [show.figure_png(f, view) for p in parts.values()
+                                                      for f in p.figures])
+    timed("synthesis: tables.xlsx and tables/", lambda: build_tables(view, out))
+    return steps
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--data-dir", type=Path, default=ROOT / ".cache" / "bench",
-                        help="where scaled samples are written once and reused")
+    parser.add_argument("--scales", type=int, nargs="+", default=sorted(TARGETS))
+    parser.add_argument("--repeat", type=int, default=3, help="end-to-end runs per scale (at least 3)")
+    parser.add_argument("--no-breakdown", action="store_true", help="time the end-to-end runs only")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args(argv)
-    results = []
-    for scale in args.scales:
-        print(f"scale {scale} ...", flush=True)
-        results.append(measure(scale, args.repeat, args.data_dir))
-    report(results)
-    return 0
+    if args.repeat < 3:
+        parser.error("--repeat must be at least 3 (the report gives a median and its spread)")
+
+    work = Path(tempfile.mkdtemp(prefix="clusnet-bench-scale-"))
+    results, problems = [], []
+    try:
+        print(f"{os.cpu_count()} cores; load average at the start {load_average()}", flush=True)
+        for scale in args.scales:
+            data = write_sample(scale, work)
+            exchanges = sum(1 for _ in (data / "exchanges.csv").open(encoding="utf-8")) - 1
+            print(f"scale {scale} ({exchanges:,} exchanges): clusnet run --period final --force, "
+                  f"{args.repeat} runs", flush=True)
+            runs = end_to_end(data, work, args.repeat)
+            steps = [] if args.no_breakdown else breakdown(data, work)
+            results.append((scale, exchanges, runs, steps))
+        for scale, exchanges, runs, steps in results:
+            seconds = [r["seconds"] for r in runs]
+            median = statistics.median(seconds)
+            target = TARGETS.get(scale)
+            verdict = ("no target" if target is None else
+                       f"target <= {target:g} s {'met' if median <= target else 'MISSED'}")
+            print(f"\nscale {scale} ({exchanges:,} exchanges): median {median:.1f} s "
+                  f"(min-max {min(seconds):.1f}-{max(seconds):.1f} s, {len(seconds)} runs); {verdict}")
+            print("  load average (1, 5, 15 min) before each run: " + "; ".join(r["load_before"] for r in runs))
+            middle = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+            if middle["page_seconds"]:
+                print("  per page in the median run (parallel, so they overlap): " + ", ".join(
+                    f"{name} {t:.1f} s" for name, t in middle["page_seconds"].items()))
+            if target is not None and median > target:
+                problems.append(f"scale {scale}: median {median:.1f} s is above the target of {target:g} s")
+            if any(r["pages"] == 0 for r in runs):
+                problems.append(f"scale {scale}: a run wrote no HTML page")
+            if steps:
+                print("  where the time goes (one process, pages one after the other):")
+                for name, step in steps:
+                    print(f"    {name:52} {step:7.2f} s")
+        for problem in problems:
+            print(f"FAIL: {problem}")
+        if args.keep:
+            print(f"outputs kept in {work}")
+        return 1 if problems else 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Officer names are personal data: reports show stable pseudonyms instead.
 
 A pseudonym is the home city code and a short code derived from the officer's id
-alone (``LYO-7F3A``): a keyed 64-bit hash of the officer id, shown as its first four
+alone (``ABC-7F3A``): a keyed 64-bit hash of the officer id, shown as its first four
 hexadecimal digits. It depends on nothing else in the officers table, so a new
 officer in a later data delivery, a removed one or a reordered file leaves every
 other pseudonym as it was (numbering by rank within a city did not: one new
-officer turned ``LYO-2`` into ``LYO-3``). Within a city, codes are checked for
+officer turned ``ABC-2`` into ``ABC-3``). Within a city, codes are checked for
 collisions: when two officers' first four digits agree, the one with the smaller
 full hash keeps them and the other gets as many more digits as it takes to differ.
 The same id always gives the same pseudonym, in every run and on every machine;

@@ -1,11 +1,10 @@
-"""Budget analyses and figures on hand-made expense lines and exchange costs.
+"""Cost checks and the category figure on hand-made expense lines and exchange costs.
 
 Four partner cities, 3 officers each, cap 1,550 EUR per exchange; reference per
 exchange travel 600, accommodation 600, meals 250, local transport 100,
-insurance 0, other 0 (CLUSNET rules). So:
-city allocation = 3 x 1550 = 4650; programme budget = 12 x 1550 = 18600;
-category budget = reference x 12 (travel 7200, accommodation 7200, meals 3000,
-local transport 1200, insurance 0, other 0).
+insurance 0, other 0 (the bundled programme's rules). What an auditor accepts per
+city, category and period (claimed, eligible, reimbursable, pending) is tested in
+test_budget_audit.py.
 """
 from __future__ import annotations
 
@@ -17,9 +16,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from clusnet_analysis.analysis import budget
-from clusnet_analysis.plots.budget import budget_by_category_figure, budget_by_city_figure
+from clusnet_analysis.plots.budget import budget_by_category_figure
 from clusnet_analysis.plots.style import save_figure
-from clusnet_analysis.rules.programme import load_programme
+from clusnet_analysis.rules.programme import city_allocations, load_programme, programme_budget
 
 from clusnet_testdata import programme_file
 
@@ -134,34 +133,6 @@ def test_category_vs_reference_without_total(expenses_eur, programme):
     assert table["category"].tolist() == CATEGORIES
 
 
-# ---------------------------------------------------------------- per city and programme
-def test_city_vs_allocation(exchange_costs, programme):
-    table = budget.city_vs_allocation(exchange_costs, programme)
-    assert table.columns.tolist() == ["home_city", "exchanges", "budget_eur", "spent_eur", "remaining_eur",
-                                      "pct_of_budget", "mean_per_exchange_eur", "exchanges_over_cap",
-                                      "unconverted_lines"]
-    assert table["home_city"].tolist() == [*CITIES, "total"]
-    # LYO E1+E2 = 3100; BCN E3+E6 = 1550; MUC E4 = 1000; GOT E7 = 0 (E5 draft)
-    assert table["exchanges"].tolist() == [2, 2, 1, 1, 6]
-    assert table["budget_eur"].tolist() == [4650, 4650, 4650, 4650, 18600]
-    assert table["spent_eur"].tolist() == [3100, 1550, 1000, 0, 5650]
-    assert table["remaining_eur"].tolist() == [1550, 3100, 3650, 4650, 12950]
-    assert table["pct_of_budget"].tolist() == pytest.approx(
-        [100 * 3100 / 4650, 100 * 1550 / 4650, 100 * 1000 / 4650, 0.0, 100 * 5650 / 18600])
-    assert table["mean_per_exchange_eur"].tolist() == pytest.approx([1550, 775, 1000, 0, 5650 / 6])
-    assert table["exchanges_over_cap"].tolist() == [1, 0, 0, 0, 1]
-    assert table["unconverted_lines"].tolist() == [0, 1, 0, 0, 1]
-
-
-def test_programme_total(exchange_costs, programme):
-    row = budget.programme_total(exchange_costs, programme).iloc[0].to_dict()
-    assert row == pytest.approx({
-        "exchanges": 6, "planned_exchanges": 12, "budget_eur": 18600, "spent_eur": 5650,
-        "remaining_eur": 12950, "pct_of_budget": 100 * 5650 / 18600, "mean_per_exchange_eur": 5650 / 6,
-        "reference_per_exchange_eur": 1550, "cap_per_exchange_eur": 1550, "exchanges_over_cap": 1,
-        "overrun_eur": 100, "unconverted_lines": 1})
-
-
 # ---------------------------------------------------------------- exactly at the cap
 def _costs(rows) -> pd.DataFrame:
     """exchange_costs with just what the per-exchange checks read: (exchange_id, home_city, total_eur)."""
@@ -184,92 +155,17 @@ def test_an_exchange_of_exactly_the_cap_is_not_over_it(programme):
     assert check["headroom_eur"].tolist() == pytest.approx([0, -0.01, 0.01, 0])
 
 
-def test_city_and_programme_count_only_exchanges_above_the_cap(programme):
-    cities = budget.city_vs_allocation(_costs(AT_THE_CAP), programme).set_index("home_city")
-    assert cities["exchanges_over_cap"].to_dict() == {"LYO": 1, "BCN": 0, "MUC": 0, "GOT": 0, "total": 1}
-    total = budget.programme_total(_costs(AT_THE_CAP), programme).iloc[0]
-    assert total["exchanges_over_cap"] == 1
-    assert total["overrun_eur"] == pytest.approx(0.01)
-
-
 def test_the_cap_comes_from_the_programme_file(tmp_path):
     # Another programme's cap: 1,000 EUR. 1,000 is allowed, 1,000.01 is over; 1,550 is over too.
     other = dataclasses.replace(load_programme(programme_file(tmp_path / "p.toml", budget__cap_eur=1000)),
                                 partner_cities=tuple(CITIES))
     costs = _costs([("A1", "LYO", 1000.0), ("A2", "LYO", 1000.01), ("A3", "BCN", 1550.0)])
-    assert budget.exchange_budget_check(costs, other)["over_cap"].tolist() == [False, True, True]
-    cities = budget.city_vs_allocation(costs, other).set_index("home_city")
-    assert cities.loc[["LYO", "BCN", "total"], "exchanges_over_cap"].tolist() == [1, 1, 2]
-    assert cities.loc["LYO", "budget_eur"] == 3 * 1000
-    total = budget.programme_total(costs, other).iloc[0]
-    assert (total["exchanges_over_cap"], total["budget_eur"]) == (2, 12 * 1000)
-    assert total["overrun_eur"] == pytest.approx(550.01)
-
-
-# ---------------------------------------------------------------- Interreg tables
-COLUMNS = ["budget_eur", "previously_reported_eur", "this_period_eur", "total_so_far_eur", "pct_of_budget",
-           "remaining_eur", "outside_periods_eur", "unconverted_lines"]
-
-
-def test_interreg_by_category_s4(expenses_eur, programme):
-    table = budget.interreg_table(expenses_eur, programme, "S4")
-    assert table.columns.tolist() == ["category", *COLUMNS]
-    assert table["category"].tolist() == [*CATEGORIES, "total"]
-    assert table["budget_eur"].tolist() == [7200, 7200, 3000, 1200, 0, 0, 18600]
-    # previously = S3 (E1 + E2); this period = S4 (E3; E7 has no lines)
-    assert table["previously_reported_eur"].tolist() == [1200, 1300, 450, 150, 0, 0, 3100]
-    assert table["this_period_eur"].tolist() == [400, 500, 150, 0, 0, 0, 1050]
-    assert table["total_so_far_eur"].tolist() == [1600, 1800, 600, 150, 0, 0, 4150]
-    pct = table["pct_of_budget"].tolist()
-    assert pct[:4] == pytest.approx([100 * 1600 / 7200, 25.0, 20.0, 12.5])
-    assert np.isnan(pct[4]) and np.isnan(pct[5])
-    assert pct[6] == pytest.approx(100 * 4150 / 18600)
-    assert table["remaining_eur"].tolist() == [5600, 5400, 2400, 1050, 0, 0, 14450]
-    assert table["outside_periods_eur"].tolist() == [0] * 7
-    assert table["unconverted_lines"].tolist() == [0, 0, 0, 0, 0, 1, 1]   # X12 (E3, other)
-
-
-def test_interreg_by_category_s3_has_nothing_previous(expenses_eur, programme):
-    table = budget.interreg_table(expenses_eur, programme, "S3", total=False)
-    assert table["previously_reported_eur"].tolist() == [0] * 6
-    assert table["this_period_eur"].tolist() == [1200, 1300, 450, 150, 0, 0]
-    assert table["total_so_far_eur"].tolist() == [1200, 1300, 450, 150, 0, 0]
-    assert table["unconverted_lines"].tolist() == [0] * 6
-
-
-def test_interreg_final(expenses_eur, programme):
-    table = budget.interreg_table(expenses_eur, programme, "final")
-    # previously = S3 + S4; this period = S5 (E4); total = everything counted incl. E6 (no period)
-    assert table["previously_reported_eur"].tolist() == [1600, 1800, 600, 150, 0, 0, 4150]
-    assert table["this_period_eur"].tolist() == [300, 480, 120, 100, 0, 0, 1000]
-    assert table["outside_periods_eur"].tolist() == [200, 300, 0, 0, 0, 0, 500]
-    assert table["total_so_far_eur"].tolist() == [2100, 2580, 720, 250, 0, 0, 5650]
-    # total so far = previously + this period + outside periods
-    assert (table["previously_reported_eur"] + table["this_period_eur"] + table["outside_periods_eur"]
-            == table["total_so_far_eur"]).all()
-
-
-def test_interreg_by_home_city_s5(expenses_eur, programme):
-    table = budget.interreg_table(expenses_eur, programme, "S5", by="home_city")
-    assert table.columns.tolist() == ["home_city", *COLUMNS]
-    assert table["home_city"].tolist() == [*CITIES, "total"]
-    assert table["budget_eur"].tolist() == [4650] * 4 + [18600]
-    # previously = S3 + S4: LYO E1+E2 = 3100, BCN E3 = 1050; this = S5: MUC E4 = 1000 (GOT's E5 is a draft)
-    assert table["previously_reported_eur"].tolist() == [3100, 1050, 0, 0, 4150]
-    assert table["this_period_eur"].tolist() == [0, 0, 1000, 0, 1000]
-    # E6 (BCN, outside every period) is not in S5's cumulative total
-    assert table["total_so_far_eur"].tolist() == [3100, 1050, 1000, 0, 5150]
-    assert table["remaining_eur"].tolist() == [1550, 3600, 3650, 4650, 13450]
-    assert table["pct_of_budget"].tolist() == pytest.approx(
-        [100 * 3100 / 4650, 100 * 1050 / 4650, 100 * 1000 / 4650, 0.0, 100 * 5150 / 18600])
-    assert table["unconverted_lines"].tolist() == [0, 1, 0, 0, 1]
-
-
-def test_interreg_bad_arguments(expenses_eur, programme):
-    with pytest.raises(ValueError, match=r"unknown reporting period 'S9'; choose one of: S3, S4, S5, final"):
-        budget.interreg_table(expenses_eur, programme, "S9")
-    with pytest.raises(ValueError, match="by must be 'category' or 'home_city'"):
-        budget.interreg_table(expenses_eur, programme, "S3", by="host_city")
+    check = budget.exchange_budget_check(costs, other)
+    assert check["over_cap"].tolist() == [False, True, True]
+    assert check["overrun_eur"].sum() == pytest.approx(550.01)
+    # the allocations follow the same cap: officers_per_city (3) x cap per city, 12 x cap in all
+    assert city_allocations(other)["LYO"] == 3 * 1000
+    assert programme_budget(other) == 12 * 1000
 
 
 # ---------------------------------------------------------------- cost level
@@ -340,25 +236,6 @@ def test_cost_level_unknown_category(exchange_costs, programme):
 
 
 # ---------------------------------------------------------------- figures
-def test_budget_by_city_figure(exchange_costs, programme):
-    fig = budget_by_city_figure(budget.city_vs_allocation(exchange_costs, programme))
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
-    assert ax.get_title() == "Budget use by home city: spend vs allocation"
-    assert ax.get_ylabel() == "EUR"
-    assert [t.get_text() for t in ax.get_xticklabels()] == CITIES   # "total" row left out
-
-
-def test_budget_by_city_figure_from_interreg_table(expenses_eur, programme):
-    fig = budget_by_city_figure(budget.interreg_table(expenses_eur, programme, "final", by="home_city"),
-                                title="Budget use, final report")
-    ax = fig.axes[0]
-    assert ax.get_title() == "Budget use, final report"
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["Allocation", "Spent, previously reported", "Spent, this period",
-                      "Spent, outside reporting periods"]
-
-
 def test_budget_by_category_figure(expenses_eur, programme):
     fig = budget_by_category_figure(budget.category_vs_reference(expenses_eur, programme))
     assert isinstance(fig, Figure)
@@ -369,11 +246,10 @@ def test_budget_by_category_figure(expenses_eur, programme):
     assert "Cap per exchange (1,550 EUR, all categories)" in labels
 
 
-@pytest.mark.parametrize("kind", ["city", "category"])
-def test_budget_figures_are_byte_identical(kind, exchange_costs, expenses_eur, programme, tmp_path):
+def test_budget_by_category_figure_is_byte_identical(expenses_eur, programme, tmp_path):
+    kind = "category"
+
     def build():
-        if kind == "city":
-            return budget_by_city_figure(budget.city_vs_allocation(exchange_costs, programme))
         return budget_by_category_figure(budget.category_vs_reference(expenses_eur, programme))
 
     fig = build()

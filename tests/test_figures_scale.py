@@ -15,9 +15,8 @@ from matplotlib.text import Text
 
 from clusnet_analysis.analysis import crosscity
 from clusnet_analysis.analysis import links as lk
-from clusnet_analysis.plots.budget import (
-    budget_by_category_figure, budget_by_city_figure, describe_budget_by_category, describe_budget_by_city,
-)
+from clusnet_analysis.plots.budget import budget_by_category_figure, describe_budget_by_category
+from clusnet_analysis.plots.budget_amounts import budget_amounts_figure
 from clusnet_analysis.plots.flows import describe_flow_matrix, flow_matrix_figure
 from clusnet_analysis.plots.network import describe_link_network, link_network_figure
 from clusnet_analysis.plots.phases import describe_phase_distribution, phase_distribution_figure
@@ -49,12 +48,14 @@ def flow_frame(n):
     return frame
 
 
-def budget_frame(n):
+def amounts_frame(n):
+    # What analysis.eligibility.budget_amounts(by="home_city") returns, with a "total" row; every 9th
+    # city (from the 5th) is not a partner, so its label is longer.
     cities = city_names(n)
-    spent = [1000.0 * (i % 7 + 1) for i in range(n)]
-    return pd.DataFrame({"home_city": [*cities, "total"], "budget_eur": [8000.0] * n + [8000.0 * n],
-                         "previously_reported_eur": [*spent, sum(spent)],
-                         "this_period_eur": [500.0] * n + [500.0 * n]})
+    parts = {"reimbursable_eur": [1000.0 * (i % 7 + 1) for i in range(n)], "pending_eur": [300.0] * n,
+             "cap_cut_eur": [50.0 * (i % 3) for i in range(n)], "ineligible_eur": [200.0 * (i % 2) for i in range(n)]}
+    return pd.DataFrame({"home_city": [*cities, "total"], "partner": [i % 9 != 4 for i in range(n)] + [False],
+                         **{k: [*v, sum(v)] for k, v in parts.items()}})
 
 
 def theme_frame(n):
@@ -170,29 +171,40 @@ def test_network_description_does_not_single_out_one_of_equal_pairs():
     assert describe_link_network(graph).endswith("; 2 pairs share the most links (1 each).")
 
 
-# ---------------------------------------------------------------- budget by city
+# ---------------------------------------------------------------- budget: claims by home city
+AMOUNT_PARTS = ["reimbursable_eur", "pending_eur", "cap_cut_eur", "ineligible_eur"]
+
+
 @pytest.mark.parametrize("n", SIZES)
-def test_budget_by_city_scales(n):
-    table = budget_frame(n)
-    fig = budget_by_city_figure(table)
+def test_budget_amounts_by_city_scales(n):
+    table = amounts_frame(n)
+    cities = table.loc[table["home_city"] != "total"]
+    fig = budget_amounts_figure(table, {c: 8000.0 for c in cities["home_city"]})
     ax = fig.axes[0]
     within_maximum(fig)
     ticks_apart(fig)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == min(n, 15)           # past 15 cities: the largest 14, then one summed bar
+    named = [c if p else f"{c} (not a partner)" for c, p in zip(cities["home_city"], cities["partner"])]
     if n <= 15:
-        assert [t.get_text() for t in ax.get_xticklabels()] == city_names(n)
-    else:   # lies down: one row per city, first on top
-        assert [t.get_text() for t in ax.get_yticklabels()] == city_names(n)
-        assert ax.get_ylabel() == "Home city (pays)" and ax.get_xlabel() == "EUR"
-    assert legend_words(fig) == ["Allocation", "Spent, previously reported", "Spent, this period"]
-    assert describe_budget_by_city(table).startswith(f"Bars of spend against allocation for {n} home cities")
+        assert labels == named                 # first city on top, in the table's order
+    else:
+        assert labels[-1] == f"{n - 14} other cities"
+        assert set(labels[:-1]) <= set(named)
+    # nothing is lost: the bars add up to every city's claim ("total" row left out)
+    claimed = cities[AMOUNT_PARTS].to_numpy().sum()
+    assert sum(p.get_width() for p in ax.patches) == pytest.approx(claimed)
+    assert legend_words(fig) == ["Reimbursable", "Pending", "Above the cap (not reimbursed)", "Ineligible",
+                                 "Allocation"]
 
 
-def test_budget_by_city_sums_past_sixty():
-    table = budget_frame(70)
-    fig = budget_by_city_figure(table)
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert len(labels) == 60 and labels[-1] == "Other cities (11)"
-    within_maximum(fig)
+def test_budget_amounts_by_city_is_byte_identical_at_sixty(tmp_path):
+    table = amounts_frame(60)
+    for folder in ("a", "b"):
+        save_figure(budget_amounts_figure(table, {c: 8000.0 for c in city_names(60)}), tmp_path / folder,
+                    "amounts")
+    for ext in ("png", "svg"):
+        assert (tmp_path / "a" / f"amounts.{ext}").read_bytes() == (tmp_path / "b" / f"amounts.{ext}").read_bytes()
 
 
 def test_budget_by_category_words_and_description():

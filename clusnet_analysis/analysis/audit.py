@@ -26,12 +26,12 @@ def monitoring_table(classified: pd.DataFrame, programme: Programme, period: str
 
     - first the key ("Home city" and "Partner": "yes" / "not a partner", or
       "Cost category"), then "Allocation (EUR)" or "Budget (EUR)";
-    - **final report**: for each amount A, one column per period "A, S3 (EUR)" …,
+    - **final report**: for each amount A, one column per period "A, P1 (EUR)" …,
       then "A, outside the periods (EUR)" and "A, total (EUR)";
     - **a period P**: "A, this period (EUR)" (visits that started in P) and
       "A, cumulative (EUR)" (visits that started by the end of P);
     - when the exchanges carry ``validated_on`` dates, beside each period column
-      (final: "A, S3, validated by the end of S3 (EUR)") or beside this period and
+      (final: "A, P1, validated by the end of P1 (EUR)") or beside this period and
       cumulative ("A, this period, validated by the end of the period (EUR)"): the
       part of the amount whose exchanges were validated on or before that period's end;
     - then, for the total (final) or cumulative (period) scope: "Exchanges claimed" (per

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from clusnet_analysis.analysis.budget import _ordered
+from clusnet_analysis.analysis.order import known_first
 from clusnet_analysis.analysis.periods import FINAL, counted
 from clusnet_analysis.ingest._arrow import isin
 from clusnet_analysis.rules.checks import ineligible_exchange_rules
@@ -145,7 +145,7 @@ def _order_keys(key: str, programme: Programme, seen: pd.Series) -> list:
         extra = sorted(set(seen.dropna().unique()) - set(ids))
         return ids + extra + ([np.nan] if seen.isna().any() else [])
     known = programme.expense_categories if key == "category" else programme.partner_cities
-    return _ordered(known, seen)
+    return known_first(known, seen)
 
 
 def _cents(values) -> np.ndarray:

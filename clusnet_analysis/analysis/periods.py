@@ -1,6 +1,6 @@
 """Reporting periods shared by every analysis.
 
-A programme's reporting periods (CLUSNET: semesters S3, S4, S5) come from the
+A programme's reporting periods (for example half-years) come from the
 programme file, in programme order. ``"final"`` is the closing report: every
 counted row, whether or not it falls inside a period.
 
@@ -19,7 +19,7 @@ FINAL = "final"
 
 
 def period_order(programme: Programme) -> list[str]:
-    """Period ids in programme order, then ``"final"``; e.g. ``["S3", "S4", "S5", "final"]``."""
+    """Period ids in programme order, then ``"final"``; e.g. ``["P1", "P2", "P3", "final"]``."""
     return [*programme.period_ids, FINAL]
 
 
@@ -69,7 +69,7 @@ def select_period(
     - ``period`` one of ``period_order(programme)``; anything else raises ValueError.
     - ``cumulative=False``: rows whose ``column`` equals ``period``.
     - ``cumulative=True``: rows of every period up to and including ``period``,
-      in programme order (S4 cumulative = S3 + S4).
+      in programme order (the second period's cumulative = first + second).
     - ``"final"``: every row, including rows outside every period (both ways);
       such rows are real activity and must show up in the closing report.
 

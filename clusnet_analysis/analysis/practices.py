@@ -7,7 +7,7 @@ False) stay out of every synthesis, like drafts stay out of every total. To
 report one period, filter the view first, e.g. with
 ``analysis.periods.select_period(view, programme, period_id, cumulative=True)``.
 
-Officers appear only through ``officer_pseudonym`` (e.g. "LYO-7F3A"), never by name.
+Officers appear only through ``officer_pseudonym`` (e.g. "ABC-7F3A"), never by name.
 """
 from __future__ import annotations
 

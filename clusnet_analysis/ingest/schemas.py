@@ -110,7 +110,7 @@ class Expenses(_Base):
                                      title="Amount")
     currency: Series[str] = Currency(title="Currency paid in")
     quantity: Series[float] = pa.Field(nullable=True, ge=0, title="Quantity",
-                                       description="nights, meals or trips the amount covers")
+                                       description="how many units (nights, trips ...) the amount covers")
     description: Series[str] = Text(title="Description", description="what was bought, in a few words")
 
     class Config:

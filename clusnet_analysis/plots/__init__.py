@@ -9,7 +9,7 @@ matplotlib Figure of at most 12 x 9 inches, legible from 2 to 60 cities;
 figure                                     alt text
 =========================================  ============================================
 ``flows.flow_matrix_figure``               ``flows.describe_flow_matrix``
-``budget.budget_by_city_figure``           ``budget.describe_budget_by_city``
+``budget_amounts.budget_amounts_figure``   ``sections.budget`` (from its totals)
 ``budget.budget_by_category_figure``       ``budget.describe_budget_by_category``
 ``practices.themes_by_host_figure``        ``practices.describe_themes_by_host``
 ``phases.phase_distribution_figure``       ``phases.describe_phase_distribution``

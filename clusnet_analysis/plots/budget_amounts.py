@@ -6,13 +6,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from clusnet_analysis.plots.style import PALETTE
+from clusnet_analysis.plots.style import MANY_CITIES, MAX_HEIGHT_IN, PALETTE, capped_size
 
 _EUR = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
-#: Most cities drawn one by one; the rest are summed into one bar ("N other cities").
-MAX_CITIES = 15
-#: Largest figure height in inches, whatever the number of cities.
-MAX_HEIGHT = 9.0
+#: Most bars drawn (cities one by one, the last one "N other cities"): the shared city limit.
+MAX_CITIES = MANY_CITIES
+#: Largest figure height in inches, whatever the number of cities: the shared maximum.
+MAX_HEIGHT = MAX_HEIGHT_IN
 
 # Parts of a claim, left to right: reimbursable + pending + above the cap = eligible; + ineligible = claimed.
 PARTS = [("reimbursable_eur", "Reimbursable", PALETTE[0]), ("pending_eur", "Pending", PALETTE[4]),
@@ -23,13 +23,13 @@ def budget_amounts_figure(amounts: pd.DataFrame, allocations: dict[str, float] |
                           title: str | None = None, max_cities: int = MAX_CITIES) -> Figure:
     """Horizontal stacked bars per home city: reimbursable, pending, above the cap, ineligible.
 
-    Takes :func:`analysis.budget.budget_amounts` with ``by="home_city"`` (a
+    Takes :func:`analysis.eligibility.budget_amounts` with ``by="home_city"`` (a
     ``"total"`` row, if any, is left out) and, optionally, the cities' allocations
     (``rules.programme.city_allocations``), drawn as a tick at each city's
     allocation. The whole bar is the claimed amount. Past ``max_cities`` cities the
     smallest claims are summed into one "N other cities" bar, so the figure stays
-    legible and at most MAX_HEIGHT inches high. A city that is not a partner is
-    labelled "(not a partner)".
+    legible and within the shared maximum size (``plots.style.capped_size``). A
+    city that is not a partner is labelled "(not a partner)".
     """
     table = amounts.loc[amounts["home_city"].astype("str") != "total"].reset_index(drop=True)
     partner = (table["partner"] if "partner" in table.columns
@@ -47,7 +47,7 @@ def budget_amounts_figure(amounts: pd.DataFrame, allocations: dict[str, float] |
 
     n = len(labels)
     y = np.arange(n)[::-1]   # first city at the top
-    fig = Figure(figsize=(7.5, min(MAX_HEIGHT, 1.6 + 0.38 * max(n, 1))), layout="constrained")
+    fig = Figure(figsize=capped_size(7.5, 1.6 + 0.38 * max(n, 1)), layout="constrained")
     ax = fig.add_subplot()
     left = np.zeros(n)
     for column, label, colour in PARTS:

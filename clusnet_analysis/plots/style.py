@@ -55,7 +55,7 @@ def human(label) -> str:
     """A column id or code as words for a reader: "follow_up_visit" -> "Follow up visit".
 
     Used only when the caller passed no label: underscores become spaces and the
-    first letter a capital; the rest is kept as it is ("LYO" stays "LYO").
+    first letter a capital; the rest is kept as it is ("ABC" stays "ABC").
     """
     words = str(label).replace("_", " ").strip()
     return words[:1].upper() + words[1:]

@@ -24,8 +24,8 @@ class KeyNumber:
     label: str       # reader's words, e.g. "Exchanges"
     value: float | int | None
     unit: str        # "exchanges", "EUR", "%", "clusters" ...
-    scope: str       # scope id: "this_period", "cumulative", "S3", "outside", "total", "snapshot"
-    scope_label: str  # reader's words for the scope, e.g. "this period (Semester 4)"
+    scope: str       # scope id: "this_period", "cumulative", a period id, "outside", "total", "snapshot"
+    scope_label: str  # reader's words for the scope, e.g. "this period (<the period's label>)"
 
     @property
     def key(self) -> str:

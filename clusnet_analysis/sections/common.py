@@ -38,7 +38,7 @@ def scope_columns(view: PeriodView, df: pd.DataFrame, by: str, value: Callable[[
     """A table with one row per ``by`` value (in ``order``) and one column per scope.
 
     ``value(rows)`` returns a Series indexed by ``by`` values; missing values are 0.
-    Column headers are the scopes' labels ("this period (S4)", "S3", "total" ...).
+    Column headers are the scopes' labels ("this period (P2)", "P1", "total" ...).
     """
     out = pd.DataFrame(index=pd.Index(order, name=by))
     for scope in view.scopes:

@@ -72,7 +72,7 @@ COLUMN_LABELS = {
 def column_label(name):
     """Reader's header for a column id: listed labels first, else words from the id.
 
-    ``total_so_far_eur`` -> "Cumulative (EUR)"; ``meals_eur`` -> "Meals (EUR)";
+    ``total_so_far_eur`` -> "Cumulative (EUR)"; ``hotel_eur`` -> "Hotel (EUR)";
     ``pct_x`` -> "X (%)". Names that are not lower-case ids (city codes, period ids,
     already human labels) are returned as they are.
     """
@@ -95,7 +95,7 @@ def column_label(name):
 
 
 def value_label(value) -> str:
-    """A coded value in words: ``local_transport`` -> "local transport"."""
+    """A coded value in words: ``follow_up_visit`` -> "follow up visit"."""
     if not isinstance(value, str):
         return value
     return value.replace("_", " ")

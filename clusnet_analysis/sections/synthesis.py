@@ -30,7 +30,7 @@ def synthesis(sections: dict[str, Section], is_final: bool) -> Section:
         wanted = [k for k in section.key_numbers if k.id == id]
         if not wanted:
             continue
-        # the main scope's value: cumulative in a semester, the total in the final report
+        # the main scope's value: cumulative in a period's report, the total in the final report
         chosen = next((k for k in wanted if k.scope in ("total", "cumulative")), wanted[-1])
         out.key_numbers.append(KeyNumber(f"{area}.{id}", chosen.label, chosen.value, chosen.unit, chosen.scope,
                                          chosen.scope_label))

@@ -1,6 +1,6 @@
 """One meaning of "period": the view of the data a report is written from.
 
-A semester report is a **snapshot at the end of its period**: it knows the
+A period's report is a **snapshot at the end of its period**: it knows the
 exchanges that started up to then (and their expenses, practices and drafts),
 the assessments and links dated up to then, and the rule findings those
 records give. Nothing later. Statuses (draft, submitted, validated) are
@@ -39,7 +39,7 @@ class InvalidDataError(RuntimeError):
 class Scope:
     """A slice of the view's rows by reporting period."""
 
-    id: str                      # "this_period", "cumulative", "S3", "outside", "total"
+    id: str                      # "this_period", "cumulative", a period id, "outside", "total"
     label: str                   # reader's words
     periods: tuple[str, ...]     # period ids included
     outside_of: tuple[str, ...] = ()  # with the programme's period ids: also rows in none of them
@@ -170,7 +170,7 @@ class PeriodView:
         """Programme-rule findings of the snapshot: the rules run again on what the view knows.
 
         Findings about officers or cities (the officer quota, say) are judged on the
-        records of the snapshot too, so a semester never shows a later breach.
+        records of the snapshot too, so a period's report never shows a later breach.
         """
         if self.is_final:
             return self.ds.findings
