@@ -138,3 +138,21 @@ def test_every_legend_of_every_figure_is_kept_whole_when_saved():
                 box = legend.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
                 assert saved.x0 - 1e-6 <= box.x0 and box.x1 <= saved.x1 + 1e-6, spec.id
                 assert saved.y0 - 1e-6 <= box.y0 and box.y1 <= saved.y1 + 1e-6, spec.id
+
+
+def test_a_table_longer_than_a_sheet_should_hold_is_a_csv_only(tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from clusnet_analysis.publish import tables
+
+    monkeypatch.setattr(tables, "MAX_SHEET_ROWS", 3)
+    long = Table("audit_ledger", "Audit ledger", pd.DataFrame({"n": range(4)}), area="budget")
+    at_limit = Table("overview", "Overview", pd.DataFrame({"n": range(3)}), area="budget")
+    section = Section("budget", "Budget use", "final", tables=[long, at_limit])
+    path = tables.write_workbook([section], tmp_path / "tables.xlsx", "Source: test", [])
+    book = load_workbook(path)
+    rows = list(book["Audit ledger"].iter_rows(values_only=True))
+    assert rows[2][0].startswith("4 rows: too many for a sheet to be of use. The whole table is in "
+                                 "tables/budget_audit_ledger.csv beside this workbook.")
+    assert rows[-1] == ("N",)                                   # the header, and no row
+    assert [r[0] for r in book["Overview"].iter_rows(values_only=True)][-3:] == [0, 1, 2]   # exactly at the limit

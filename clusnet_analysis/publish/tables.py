@@ -21,7 +21,9 @@ from clusnet_analysis.sections.base import Section, Table
 
 # Excel's limits: a sheet name has at most 31 characters; a sheet at most 1,048,576 rows.
 SHEET_NAME_CHARS = 31
-MAX_SHEET_ROWS = 1_048_576 - 10
+# A longer table is a CSV only (its sheet says where): Excel would take up to about a million rows,
+# but writing them cell by cell costs minutes at scale, and nobody pastes a 10,000-row table.
+MAX_SHEET_ROWS = 10_000
 FIXED_TIME = dt.datetime(2000, 1, 1)
 
 
@@ -40,7 +42,9 @@ def for_people(table: Table) -> pd.DataFrame:
     return spreadsheet_safe(out)
 
 
-def csv_name(table: Table, prefix: str = "") -> str:
+def csv_name(table: Table) -> str:
+    """``<area>_<table>.csv`` (``<table>.csv`` for a table of no section)."""
+    prefix = f"{table.area}_" if table.area else ""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{prefix}{table.id}").strip("_")
     return f"{stem}.csv"
 
@@ -53,7 +57,7 @@ def write_table_csv(table: Table, folder: str | Path) -> Path:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / csv_name(table, f"{table.area}_" if table.area else "")
+    path = folder / csv_name(table)
     text = for_people(table).to_csv(index=False, lineterminator="\r\n", date_format="%Y-%m-%d")
     write_if_changed(path, ("\ufeff" + text).encode("utf-8"))
     return path
@@ -105,8 +109,8 @@ def write_workbook(sections: Iterable[Section], path: str | Path, provenance: st
             ws.cell(ws.max_row, 1).font = Font(bold=True, color="9C2A00")
         note = table.note
         if len(frame) > MAX_SHEET_ROWS:
-            note = (f"{len(frame):,} rows: too many for one sheet. The whole table is in "
-                    f"{csv_name(table)} beside this workbook. ") + note
+            note = (f"{len(frame):,} rows: too many for a sheet to be of use. The whole table is in "
+                    f"tables/{csv_name(table)} beside this workbook. ") + note
             frame = frame.head(0)
         if note:
             ws.append([note])
