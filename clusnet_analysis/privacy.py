@@ -17,12 +17,12 @@ def pseudonyms_in_row_order(officers: pd.DataFrame) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from clusnet_analysis.ingest._arrow import as_arrow, concat, str_series
+    from clusnet_analysis.ingest._arrow import as_arrow, concat, contiguous, str_series
 
     n = len(officers)
     if n == 0:
         return pd.Series([], dtype="str")
-    city = as_arrow(officers["home_city"])
+    city = contiguous(as_arrow(officers["home_city"]))
     table = pa.table({"city": city, "id": as_arrow(officers["officer_id"])})
     order = pc.sort_indices(table, sort_keys=[("city", "ascending"), ("id", "ascending")]).to_numpy()
     codes = pc.dictionary_encode(city).indices.to_numpy(zero_copy_only=False)[order]

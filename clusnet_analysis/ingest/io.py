@@ -100,6 +100,22 @@ def sniff_separator(header_line: str) -> str:
     return sep if n > 0 else ","
 
 
+def _clean_chunk(chunk: pa.Array) -> pa.Array:
+    """One chunk of a text column, trimmed, with cells of only spaces missing.
+
+    A chunk that needs neither is returned as it is: its trimmed copy is thrown away
+    while it is small, so a clean file is held once, not twice.
+    """
+    trimmed = pc.utf8_trim_whitespace(chunk)
+    if not trimmed.equals(chunk):
+        chunk = trimmed
+    # binary_length reads only the offsets: cheap. The reader already made "" missing,
+    # so an empty string now can only be a cell of spaces.
+    if len(chunk) and pc.min(pc.binary_length(chunk)).as_py() == 0:
+        chunk = pc.if_else(pc.equal(chunk, ""), pa.scalar(None, chunk.type), chunk)
+    return chunk
+
+
 def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
     """Trim whitespace, turn empty cells into NaN, drop empty rows, number rows as Excel does."""
     # A header cell left empty gets a unique name, so it can be dropped below when empty.
@@ -107,23 +123,19 @@ def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
     cleaned = []
     keep = None
     n_rows = table.num_rows
-    for _ in range(table.num_columns):
-        col = table.column(0)
-        table = table.remove_column(0)   # let the raw column go once its clean copy exists
-        col = col.cast(pa.string()) if col.type != pa.string() else col
-        col = pc.utf8_trim_whitespace(col)
-        # binary_length reads only the offsets: cheap. The reader already made "" missing,
-        # so an empty string now can only be a cell of spaces.
-        lengths = pc.min_max(pc.binary_length(col))["min"].as_py()
-        if lengths == 0:  # cells that were empty or only spaces become missing
-            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+    for col in table.columns:
+        # Text as pandas 3 holds it (large_string), so handing the columns over copies nothing.
+        col = col.cast(pa.large_string()) if col.type != pa.large_string() else col
+        col = pa.chunked_array([_clean_chunk(c) for c in col.chunks], type=col.type)
         cleaned.append(col)
         valid = pc.is_valid(col)
         keep = valid if keep is None else pc.or_(keep, valid)
+    del table
     if keep is None:
         return pd.DataFrame(columns=names)
     row_numbers = np.arange(first_row, first_row + n_rows, dtype=np.int64)
     out = pa.table(cleaned, names=names)
+    del cleaned
     if not pc.all(keep).as_py():
         mask = keep.to_numpy(zero_copy_only=False) if hasattr(keep, "to_numpy") else np.asarray(keep)
         out = out.filter(keep)
@@ -201,7 +213,7 @@ def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str
                                                    use_threads=True, block_size=1 << 24),
                     parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
                     convert_options=pacsv.ConvertOptions(
-                        column_types={c: pa.string() for c in columns}, strings_can_be_null=True,
+                        column_types={c: pa.large_string() for c in columns}, strings_can_be_null=True,
                     null_values=[""], quoted_strings_can_be_null=True),
                 )
             except pa.ArrowInvalid as exc:

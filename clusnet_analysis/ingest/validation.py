@@ -21,7 +21,7 @@ import pandera.pandas as pa
 from clusnet_analysis.ingest import schemas
 import pyarrow.compute as pc
 
-from clusnet_analysis.ingest._arrow import as_arrow, isin, str_series
+from clusnet_analysis.ingest._arrow import as_arrow, isin, str_series, unless_unchanged
 from clusnet_analysis.ingest.io import TABLES, RawTable
 from clusnet_analysis.ingest.parsing import PARSERS, WHAT
 from clusnet_analysis.rules.programme import ClusterModel, Programme
@@ -81,7 +81,9 @@ def _describe(check: str, field_description: str | None) -> str:
 
 def _pandera_errors(raw: RawTable, typed: pd.DataFrame, schema, skip: set[tuple[int, str]]) -> pd.DataFrame:
     try:
-        schema.validate(typed, lazy=True)
+        # inplace: nothing is coerced or added, so pandera's defensive deep copy of the
+        # frame (every numeric and date column, consolidated) would only cost memory.
+        schema.validate(typed, lazy=True, inplace=True)
         return pd.DataFrame(columns=ERROR_COLUMNS)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
@@ -131,7 +133,7 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[s
             case = cases.get(col)
             if case:   # "eur" is EUR, "Validated" is validated
                 fold = pc.utf8_upper if case == "upper" else pc.utf8_lower
-                typed[col] = str_series(fold(as_arrow(df[col])), index=df.index)
+                typed[col] = str_series(unless_unchanged(as_arrow(df[col]), fold), index=df.index)
             else:
                 typed[col] = df[col].astype("str")
             continue
