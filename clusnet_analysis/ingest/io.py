@@ -118,19 +118,35 @@ def _clean_chunk(chunk: pa.Array) -> pa.Array:
 
 def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
     """Trim whitespace, turn empty cells into NaN, drop empty rows, number rows as Excel does."""
+    return _clean_columns(table.columns, table.column_names, table.num_rows, first_row)
+
+
+def _clean_columns(columns: list[pa.ChunkedArray], column_names: list[str], n_rows: int,
+                   first_row: int) -> pd.DataFrame:
+    """:func:`_clean_arrow` on a table's columns, taken out of ``columns`` one at a time.
+
+    When the caller keeps no other reference to the table, each raw column is freed once
+    its clean copy exists, so a large file is not held twice.
+    """
     # A header cell left empty gets a unique name, so it can be dropped below when empty.
-    names = [normalise_column(c) or f"unnamed:_{i}" for i, c in enumerate(table.column_names)]
+    names = [normalise_column(c) or f"unnamed:_{i}" for i, c in enumerate(column_names)]
     cleaned = []
     keep = None
-    n_rows = table.num_rows
-    for col in table.columns:
+    columns.reverse()
+    while columns:
+        col = columns.pop()
         # Text as pandas 3 holds it (large_string), so handing the columns over copies nothing.
         col = col.cast(pa.large_string()) if col.type != pa.large_string() else col
-        col = pa.chunked_array([_clean_chunk(c) for c in col.chunks], type=col.type)
+        # One chunk per column: pandas selects rows (filters, drops) with Arrow's take, which
+        # on a chunked text column first joins every chunk: a full copy each time. Joining
+        # once here, column by column, is cheaper than joining at every later selection.
+        chunks = [_clean_chunk(c) for c in col.chunks]
+        col = pa.chunked_array([pa.concat_arrays(chunks)] if len(chunks) > 1 else chunks, type=col.type)
+        del chunks
         cleaned.append(col)
         valid = pc.is_valid(col)
         keep = valid if keep is None else pc.or_(keep, valid)
-    del table
+        del col
     if keep is None:
         return pd.DataFrame(columns=names)
     row_numbers = np.arange(first_row, first_row + n_rows, dtype=np.int64)
@@ -227,7 +243,9 @@ def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str
             # The fast reader skips blank lines; if it did (or a cell spans lines), row
             # numbers would drift, so re-read with the exact (slower) reader.
             if table.num_rows == data_rows:
-                return RawTable(name, path.name, _clean_arrow(table, first_row=2), encoding, sep)
+                columns, names, n_rows = table.columns, table.column_names, table.num_rows
+                del table   # _clean_columns lets each raw column go once it is cleaned
+                return RawTable(name, path.name, _clean_columns(columns, names, n_rows, first_row=2), encoding, sep)
         with warnings.catch_warnings():
             # index_col=False: never take extra cells as an index; a row with more
             # cells than the header is then a ParserWarning, made an error here.

@@ -107,16 +107,22 @@ def conversion_dates(tables: dict[str, pd.DataFrame], programme: Programme,
 
 
 def _fx_lookup(currency: pd.Series, month_key: np.ndarray, fx: pd.DataFrame) -> np.ndarray:
-    """units_per_eur for each (month, currency); 1 for EUR; NaN when no rate."""
+    """units_per_eur for each (month, currency); 1 for EUR; NaN when no rate.
+
+    The lines' currencies are looked up among the few of the rates table (Arrow), not
+    factorised together with them: that hashed and copied every line's text.
+    """
     fx_key = fx["month"].str.slice(0, 4).astype("int64") * 100 + fx["month"].str.slice(5, 7).astype("int64")
-    codes, uniques = pd.factorize(pd.concat([fx["currency"], currency], ignore_index=True))
-    fx_codes, line_codes = codes[: len(fx)], codes[len(fx):]
-    n = max(len(uniques), 1)
+    fx_codes, fx_currencies = pd.factorize(fx["currency"])
+    line_codes = positions(pd.Series(np.asarray(fx_currencies, dtype=object), dtype="str"), currency)
+    n = max(len(fx_currencies), 1)
     index = pd.Index(fx_key.to_numpy() * n + fx_codes)
     found = index.get_indexer(month_key * n + line_codes) if len(index) else np.full(len(currency), -1)
+    found[line_codes < 0] = -1   # a currency without any rate
     rates = np.where(found >= 0, fx["units_per_eur"].to_numpy()[np.maximum(found, 0)]
                      if len(fx) else np.nan, np.nan)
-    return np.where(currency.to_numpy() == "EUR", 1.0, rates)
+    is_eur = pc.fill_null(pc.equal(as_arrow(currency), "EUR"), False).to_numpy(zero_copy_only=False)
+    return np.where(is_eur, 1.0, rates)
 
 
 def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,

@@ -100,9 +100,10 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     cap = programme.cap_eur
     over = c_costs[c_costs["total_eur"] > cap + 1e-9] if on("over_cap") else c_costs.iloc[:0]
     if len(over):
+        cap_words = _amount(cap)
         found.append(_finding(
             "over_cap", over["exchange_id"],
-            [f"costs {t} EUR, more than the cap of {_amount(cap)} EUR per exchange ({d} EUR over)"
+            [f"costs {t} EUR, more than the cap of {cap_words} EUR per exchange ({d} EUR over)"
              for t, d in zip(_fmt_eur(over["total_eur"]), _fmt_eur(over["total_eur"] - cap))],
             exchange_id=over["exchange_id"], home_city=over["home_city"], period=over["period"],
             value=over["total_eur"].round(2).astype("str"), limit=[f"{cap:g}"] * len(over)))
@@ -168,8 +169,8 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     if len(np_rows):
         msgs = [(f"host city {h} is not a partner city" if hn else "")
                 + ("; " if hn and mn else "") + (f"home city {m} is not a partner city" if mn else "")
-                for h, m, hn, mn in zip(np_rows["host_city"], np_rows["home_city"],
-                                        host_np[np_rows.index], home_np[np_rows.index])]
+                for h, m, hn, mn in zip(np_rows["host_city"].tolist(), np_rows["home_city"].tolist(),
+                                        host_np[np_rows.index].tolist(), home_np[np_rows.index].tolist())]
         found.append(_finding("not_partner_city", np_rows["exchange_id"], msgs, exchange_id=np_rows["exchange_id"],
                               home_city=np_rows["home_city"], period=np_rows["period"],
                               value=np.where(host_np[np_rows.index], np_rows["host_city"], np_rows["home_city"])))
