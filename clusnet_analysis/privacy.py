@@ -14,7 +14,6 @@ PERSONAL_COLUMNS = ("name",)
 def pseudonyms_in_row_order(officers: pd.DataFrame) -> pd.Series:
     """The pseudonym of each officers row, in the table's own row order (RangeIndex)."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from clusnet_analysis.ingest._arrow import as_arrow, concat, contiguous, str_series
@@ -23,9 +22,15 @@ def pseudonyms_in_row_order(officers: pd.DataFrame) -> pd.Series:
     if n == 0:
         return pd.Series([], dtype="str")
     city = contiguous(as_arrow(officers["home_city"]))
-    table = pa.table({"city": city, "id": as_arrow(officers["officer_id"])})
-    order = pc.sort_indices(table, sort_keys=[("city", "ascending"), ("id", "ascending")]).to_numpy()
-    codes = pc.dictionary_encode(city).indices.to_numpy(zero_copy_only=False)[order]
+    # Rows by city, then officer_id: a stable sort by id, then a stable sort by the city's
+    # rank (an integer). Same order as sorting on both text columns at once, in half the time.
+    by_id = pc.sort_indices(as_arrow(officers["officer_id"])).to_numpy()   # missing last
+    city_rank, cities = pd.factorize(officers["home_city"], sort=True)
+    city_rank = np.where(city_rank < 0, len(cities), city_rank)             # missing city last
+    order = by_id[np.argsort(city_rank[by_id], kind="stable")]
+    codes = city_rank[order]
+    if len(cities) < n and (codes == len(cities)).any():   # each officer without a city is "-1"
+        codes = np.where(codes == len(cities), np.nan, codes)
     position = np.arange(n)
     first = np.maximum.accumulate(np.where(np.r_[True, codes[1:] != codes[:-1]], position, 0))
     rank = np.empty(n, dtype=np.int64)

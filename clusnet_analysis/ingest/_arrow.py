@@ -92,7 +92,9 @@ def concat(*parts, index=None) -> pd.Series:
     n = next(len(p) for p in parts if isinstance(p, pd.Series))
     arrays = []
     for p in parts:
-        if isinstance(p, pd.Series):
+        if isinstance(p, pd.Series) and p.dtype.kind in "iu":   # numpy integers: "12" either way, no Python loop
+            arrays.append(pc.cast(pa.array(p.to_numpy()), TEXT))
+        elif isinstance(p, pd.Series):
             arrays.append(as_arrow(p.astype("str") if p.dtype != "str" else p))
         else:
             arrays.append(pa.scalar(str(p), TEXT))
