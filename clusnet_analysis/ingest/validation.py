@@ -200,9 +200,8 @@ REFERENCES = [
 ]
 
 
-def _own_checks(raw: RawTable, vocab) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
+def _own_checks(table: str, raw: RawTable, vocab) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
     """Typing and the checks that need no other table: parsing, the pandera schema, vocabularies."""
-    table = raw.name
     typed, table_errors, missing = parse_table(raw)
     if missing:
         return typed, table_errors, missing
@@ -241,7 +240,7 @@ def _validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clus
             and raw_tables[t].frame.shape[1] > 0]
     if todo:
         _register_pandera_backends()
-    own = {t: pool.submit(_own_checks, raw_tables[t], vocab)
+    own = {t: pool.submit(_own_checks, t, raw_tables[t], vocab)
            for t in sorted(todo, key=lambda t: -raw_tables[t].frame.size)}
 
     for table in TABLES:  # parents before children, so references see valid parents
