@@ -85,12 +85,8 @@ def _cache_path(data_dir: Path, programme_file: Path, show_names: bool) -> tuple
 def build(data_dir: str | Path, programme_file: str | Path | None = None, show_names: bool = False,
           provenance: dict | None = None) -> Dataset:
     """Read, validate, derive and check, without any cache."""
-    from clusnet_analysis.ingest._arrow import positions
-    from clusnet_analysis.ingest.io import read_inputs
+    from clusnet_analysis.ingest._memory import no_huge_pages
     from clusnet_analysis.rules.programme import programme_file_for
-    from clusnet_analysis.rules.checks import check_rules
-    from clusnet_analysis.ingest.transforms import exchange_costs, exchanges_view, expenses_eur
-    from clusnet_analysis.ingest.validation import validate
 
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -98,6 +94,18 @@ def build(data_dir: str | Path, programme_file: str | Path | None = None, show_n
     programme_file = Path(programme_file) if programme_file else programme_file_for(data_dir)
     programme = load_programme(programme_file)
     model = load_cluster_model(programme)
+    with no_huge_pages():
+        return _build(data_dir, programme, model, show_names, provenance)
+
+
+def _build(data_dir: Path, programme: Programme, model: ClusterModel, show_names: bool,
+           provenance: dict | None) -> Dataset:
+    from clusnet_analysis.ingest._arrow import positions
+    from clusnet_analysis.ingest.io import read_inputs
+    from clusnet_analysis.rules.checks import check_rules
+    from clusnet_analysis.ingest.transforms import exchange_costs, exchanges_view, expenses_eur
+    from clusnet_analysis.ingest.validation import validate
+
     result = validate(read_inputs(data_dir), programme, model)  # raw text frames are freed here
     view = exchanges_view(result.tables, programme, show_names=show_names)
     exchange_pos = positions(view["exchange_id"], result.tables["expenses"]["exchange_id"])  # once, for both

@@ -100,30 +100,58 @@ def sniff_separator(header_line: str) -> str:
     return sep if n > 0 else ","
 
 
+def _clean_chunk(chunk: pa.Array) -> pa.Array:
+    """One chunk of a text column, trimmed, with cells of only spaces missing.
+
+    A chunk that needs neither is returned as it is: its trimmed copy is thrown away
+    while it is small, so a clean file is held once, not twice.
+    """
+    trimmed = pc.utf8_trim_whitespace(chunk)
+    if not trimmed.equals(chunk):
+        chunk = trimmed
+    # binary_length reads only the offsets: cheap. The reader already made "" missing,
+    # so an empty string now can only be a cell of spaces.
+    if len(chunk) and pc.min(pc.binary_length(chunk)).as_py() == 0:
+        chunk = pc.if_else(pc.equal(chunk, ""), pa.scalar(None, chunk.type), chunk)
+    return chunk
+
+
 def _clean_arrow(table: pa.Table, first_row: int) -> pd.DataFrame:
     """Trim whitespace, turn empty cells into NaN, drop empty rows, number rows as Excel does."""
+    return _clean_columns(table.columns, table.column_names, table.num_rows, first_row)
+
+
+def _clean_columns(columns: list[pa.ChunkedArray], column_names: list[str], n_rows: int,
+                   first_row: int) -> pd.DataFrame:
+    """:func:`_clean_arrow` on a table's columns, taken out of ``columns`` one at a time.
+
+    When the caller keeps no other reference to the table, each raw column is freed once
+    its clean copy exists, so a large file is not held twice.
+    """
     # A header cell left empty gets a unique name, so it can be dropped below when empty.
-    names = [normalise_column(c) or f"unnamed:_{i}" for i, c in enumerate(table.column_names)]
+    names = [normalise_column(c) or f"unnamed:_{i}" for i, c in enumerate(column_names)]
     cleaned = []
     keep = None
-    n_rows = table.num_rows
-    for _ in range(table.num_columns):
-        col = table.column(0)
-        table = table.remove_column(0)   # let the raw column go once its clean copy exists
-        col = col.cast(pa.string()) if col.type != pa.string() else col
-        col = pc.utf8_trim_whitespace(col)
-        # binary_length reads only the offsets: cheap. The reader already made "" missing,
-        # so an empty string now can only be a cell of spaces.
-        lengths = pc.min_max(pc.binary_length(col))["min"].as_py()
-        if lengths == 0:  # cells that were empty or only spaces become missing
-            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+    columns.reverse()
+    while columns:
+        col = columns.pop()
+        # Text as pandas 3 holds it (large_string), so handing the columns over copies nothing.
+        col = col.cast(pa.large_string()) if col.type != pa.large_string() else col
+        # One chunk per column: pandas selects rows (filters, drops) with Arrow's take, which
+        # on a chunked text column first joins every chunk: a full copy each time. Joining
+        # once here, column by column, is cheaper than joining at every later selection.
+        chunks = [_clean_chunk(c) for c in col.chunks]
+        col = pa.chunked_array([pa.concat_arrays(chunks)] if len(chunks) > 1 else chunks, type=col.type)
+        del chunks
         cleaned.append(col)
         valid = pc.is_valid(col)
         keep = valid if keep is None else pc.or_(keep, valid)
+        del col
     if keep is None:
         return pd.DataFrame(columns=names)
     row_numbers = np.arange(first_row, first_row + n_rows, dtype=np.int64)
     out = pa.table(cleaned, names=names)
+    del cleaned
     if not pc.all(keep).as_py():
         mask = keep.to_numpy(zero_copy_only=False) if hasattr(keep, "to_numpy") else np.asarray(keep)
         out = out.filter(keep)
@@ -201,7 +229,7 @@ def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str
                                                    use_threads=True, block_size=1 << 24),
                     parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
                     convert_options=pacsv.ConvertOptions(
-                        column_types={c: pa.string() for c in columns}, strings_can_be_null=True,
+                        column_types={c: pa.large_string() for c in columns}, strings_can_be_null=True,
                     null_values=[""], quoted_strings_can_be_null=True),
                 )
             except pa.ArrowInvalid as exc:
@@ -215,7 +243,9 @@ def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str
             # The fast reader skips blank lines; if it did (or a cell spans lines), row
             # numbers would drift, so re-read with the exact (slower) reader.
             if table.num_rows == data_rows:
-                return RawTable(name, path.name, _clean_arrow(table, first_row=2), encoding, sep)
+                columns, names, n_rows = table.columns, table.column_names, table.num_rows
+                del table   # _clean_columns lets each raw column go once it is cleaned
+                return RawTable(name, path.name, _clean_columns(columns, names, n_rows, first_row=2), encoding, sep)
         with warnings.catch_warnings():
             # index_col=False: never take extra cells as an index; a row with more
             # cells than the header is then a ParserWarning, made an error here.

@@ -54,7 +54,7 @@ def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     ok = pc.match_substring_regex(text, _NUMBER)
     has_comma_left = pc.match_substring(text, ",")
     good = pc.and_(ok, pc.invert(has_comma_left))
-    cleaned = pc.if_else(good, text, pa.scalar(None, pa.string()))
+    cleaned = pc.if_else(good, text, pa.scalar(None, text.type))
     values = pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
     present = pc.is_valid(text).to_numpy(zero_copy_only=False)
     bad = present & ~pc.fill_null(good, False).to_numpy(zero_copy_only=False)

@@ -243,10 +243,8 @@ def not_duplicated(values: pd.Series) -> pd.Series:
     """True for each value that occurs once (missing values pass; "required" catches them)."""
     import numpy as np
 
-    if values.dtype == "str":   # hashing one contiguous Arrow array beats hashing 20 chunks
-        from clusnet_analysis.ingest._arrow import as_arrow, str_series
-
-        values = str_series(as_arrow(values), index=values.index)
+    if values.dtype == "str":
+        return _not_duplicated_text(values)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     present = codes >= 0
     if len(uniques) == int(present.sum()):
@@ -254,6 +252,35 @@ def not_duplicated(values: pd.Series) -> pd.Series:
     counts = np.bincount(codes[present], minlength=len(uniques))
     duplicated = np.zeros(len(values), dtype=bool)
     duplicated[present] = counts[codes[present]] > 1
+    return pd.Series(~duplicated, index=values.index)
+
+
+def _not_duplicated_text(values: pd.Series) -> pd.Series:
+    """:func:`not_duplicated` for text: sort, then compare each value with the next.
+
+    Same answer as counting by hashing, for about the same CPU time, but with a
+    fraction of the memory: hashing 4.5 million ids built a table of several hundred
+    MB, and on this project's virtual machine every fresh MB costs system time.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from clusnet_analysis.ingest._arrow import as_arrow
+
+    arr = as_arrow(values)
+    n = len(arr)
+    if n < 2:
+        return pd.Series(True, index=values.index)
+    order = pc.sort_indices(arr)   # missing values last; they never equal anything
+    ordered = pc.take(arr, order)
+    same = pc.fill_null(pc.equal(ordered.slice(1), ordered.slice(0, n - 1)), False).to_numpy(zero_copy_only=False)
+    if not same.any():
+        return pd.Series(True, index=values.index)
+    dup_sorted = np.zeros(n, dtype=bool)
+    dup_sorted[1:] |= same      # equal to the one before
+    dup_sorted[:-1] |= same     # equal to the one after
+    duplicated = np.empty(n, dtype=bool)
+    duplicated[order.to_numpy(zero_copy_only=False)] = dup_sorted
     return pd.Series(~duplicated, index=values.index)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clusnet_analysis.ingest._arrow import as_arrow, positions, str_series
+from clusnet_analysis.ingest._arrow import TEXT, as_arrow, positions, str_series
 from clusnet_analysis.privacy import officer_labels
 from clusnet_analysis.rules.programme import Programme
 
@@ -31,12 +31,15 @@ def _take(values: pd.Series, pos: np.ndarray) -> pd.Series:
 
 def assign_periods(dates: pd.Series, programme: Programme) -> pd.Series:
     """Reporting period of each date (NaN outside every period)."""
-    out = np.full(len(dates), None, dtype=object)
+    code = np.full(len(dates), -1, dtype=np.int32)
     values = dates.to_numpy(dtype="datetime64[ns]")
-    for p in programme.periods:
+    for i, p in enumerate(programme.periods):
         hit = (values >= np.datetime64(p.start, "ns")) & (values <= np.datetime64(p.end, "ns"))
-        out[hit] = p.id
-    return pd.Series(out, index=dates.index, dtype="str")
+        code[hit] = i   # a later period wins an overlap, as before
+    # Codes into the period ids, made text by Arrow (no Python string per row).
+    labels = pa.array([p.id for p in programme.periods], TEXT)
+    text = pa.DictionaryArray.from_arrays(pa.array(code, mask=code < 0), labels).cast(TEXT)
+    return str_series(text, index=dates.index)
 
 
 def exchanges_view(tables: dict[str, pd.DataFrame], programme: Programme,
@@ -107,16 +110,22 @@ def conversion_dates(tables: dict[str, pd.DataFrame], programme: Programme,
 
 
 def _fx_lookup(currency: pd.Series, month_key: np.ndarray, fx: pd.DataFrame) -> np.ndarray:
-    """units_per_eur for each (month, currency); 1 for EUR; NaN when no rate."""
+    """units_per_eur for each (month, currency); 1 for EUR; NaN when no rate.
+
+    The lines' currencies are looked up among the few of the rates table (Arrow), not
+    factorised together with them: that hashed and copied every line's text.
+    """
     fx_key = fx["month"].str.slice(0, 4).astype("int64") * 100 + fx["month"].str.slice(5, 7).astype("int64")
-    codes, uniques = pd.factorize(pd.concat([fx["currency"], currency], ignore_index=True))
-    fx_codes, line_codes = codes[: len(fx)], codes[len(fx):]
-    n = max(len(uniques), 1)
+    fx_codes, fx_currencies = pd.factorize(fx["currency"])
+    line_codes = positions(pd.Series(np.asarray(fx_currencies, dtype=object), dtype="str"), currency)
+    n = max(len(fx_currencies), 1)
     index = pd.Index(fx_key.to_numpy() * n + fx_codes)
     found = index.get_indexer(month_key * n + line_codes) if len(index) else np.full(len(currency), -1)
+    found[line_codes < 0] = -1   # a currency without any rate
     rates = np.where(found >= 0, fx["units_per_eur"].to_numpy()[np.maximum(found, 0)]
                      if len(fx) else np.nan, np.nan)
-    return np.where(currency.to_numpy() == "EUR", 1.0, rates)
+    is_eur = pc.fill_null(pc.equal(as_arrow(currency), "EUR"), False).to_numpy(zero_copy_only=False)
+    return np.where(is_eur, 1.0, rates)
 
 
 def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
@@ -136,10 +145,14 @@ def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
     start = conversion_dates(tables, programme, view)
     has_date = start.notna().to_numpy()
     ym_ex = np.where(has_date, (start.dt.year.fillna(0) * 100 + start.dt.month.fillna(0)).to_numpy(), 0)
+    ym_ex = ym_ex.astype(np.int64)
     month_key = ym_ex[np.maximum(pos, 0)] if len(view) else np.zeros(len(exp), dtype=np.int64)
-    month_key = month_key.astype(np.int64)
     rates = _fx_lookup(exp["currency"], month_key, tables["fx_rates"])
-    uniq = np.unique(month_key)
+    # The month as text: codes into the distinct months of the exchanges (a million rows,
+    # not the lines' five million), then one Arrow cast.
+    uniq = np.unique(ym_ex) if len(view) else np.zeros(1, dtype=np.int64)
+    ex_code = np.searchsorted(uniq, ym_ex).astype(np.int32)
+    line_code = ex_code[np.maximum(pos, 0)] if len(view) else np.zeros(len(exp), dtype=np.int32)
     labels = [f"{k // 100:04d}-{k % 100:02d}" if k > 0 else None for k in uniq]
     out = pd.DataFrame({
         "expense_id": exp["expense_id"],
@@ -147,9 +160,8 @@ def expenses_eur(tables: dict[str, pd.DataFrame], programme: Programme,
         "category": exp["category"],
         "amount": exp["amount"],
         "currency": exp["currency"],
-        "month": str_series(pa.DictionaryArray.from_arrays(
-            pa.array(np.searchsorted(uniq, month_key).astype(np.int32)), pa.array(labels, pa.string())
-        ).cast(pa.string())) if len(exp) else pd.Series([], dtype="str"),
+        "month": str_series(pa.DictionaryArray.from_arrays(pa.array(line_code), pa.array(labels, TEXT))
+                            .cast(TEXT)) if len(exp) else pd.Series([], dtype="str"),
         "units_per_eur": rates,
         # Each converted line is rounded to the cent, as on a claim form, so category
         # columns, totals and per-line sums all add up to the cent.

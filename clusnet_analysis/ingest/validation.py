@@ -21,7 +21,7 @@ import pandera.pandas as pa
 from clusnet_analysis.ingest import schemas
 import pyarrow.compute as pc
 
-from clusnet_analysis.ingest._arrow import as_arrow, isin, str_series
+from clusnet_analysis.ingest._arrow import as_arrow, isin, str_series, unless_unchanged
 from clusnet_analysis.ingest.io import TABLES, RawTable
 from clusnet_analysis.ingest.parsing import PARSERS, WHAT
 from clusnet_analysis.rules.programme import ClusterModel, Programme
@@ -81,7 +81,9 @@ def _describe(check: str, field_description: str | None) -> str:
 
 def _pandera_errors(raw: RawTable, typed: pd.DataFrame, schema, skip: set[tuple[int, str]]) -> pd.DataFrame:
     try:
-        schema.validate(typed, lazy=True)
+        # inplace: nothing is coerced or added, so pandera's defensive deep copy of the
+        # frame (every numeric and date column, consolidated) would only cost memory.
+        schema.validate(typed, lazy=True, inplace=True)
         return pd.DataFrame(columns=ERROR_COLUMNS)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
@@ -131,7 +133,7 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[s
             case = cases.get(col)
             if case:   # "eur" is EUR, "Validated" is validated
                 fold = pc.utf8_upper if case == "upper" else pc.utf8_lower
-                typed[col] = str_series(fold(as_arrow(df[col])), index=df.index)
+                typed[col] = str_series(unless_unchanged(as_arrow(df[col]), fold), index=df.index)
             else:
                 typed[col] = df[col].astype("str")
             continue
@@ -163,6 +165,15 @@ def _reference_errors(raw_label: str, table: str, df: pd.DataFrame, column: str,
     return _errors(raw_label, table, rows, column, vals.tolist(), problems, f"reference_{column}")
 
 
+def _register_pandera_backends() -> None:
+    """pandera registers its pandas backends on first use; do that once here, not in two threads at once."""
+    table = TABLES[0]
+    try:
+        schemas.validation_schema(table).validate(schemas.empty_frame(table), lazy=True)
+    except pa.errors.SchemaErrors:
+        pass
+
+
 def _vocab(programme: Programme, model: ClusterModel) -> dict[tuple[str, str], tuple[list[str], str]]:
     return {
         ("officers", "employer_type"): (list(programme.known_employer_types), "employer type"),
@@ -189,7 +200,30 @@ REFERENCES = [
 ]
 
 
+def _own_checks(table: str, raw: RawTable, vocab) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
+    """Typing and the checks that need no other table: parsing, the pandera schema, vocabularies."""
+    typed, table_errors, missing = parse_table(raw)
+    if missing:
+        return typed, table_errors, missing
+    skip = set()
+    for e in table_errors:
+        skip.update(zip(e["row"].astype(int), e["column"]))
+    table_errors.append(_pandera_errors(raw, typed, schemas.validation_schema(table), skip))
+    for (t, column), (allowed, what) in vocab.items():
+        if t == table:
+            table_errors.append(_reference_errors(raw.label, table, typed, column, set(allowed), None, what))
+    return typed, table_errors, missing
+
+
 def validate(raw_tables: dict[str, RawTable], programme: Programme, model: ClusterModel) -> ValidationResult:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return _validate(raw_tables, programme, model, pool)
+
+
+def _validate(raw_tables: dict[str, RawTable], programme: Programme, model: ClusterModel,
+              pool) -> ValidationResult:
     valid: dict[str, pd.DataFrame] = {}
     all_ids: dict[str, pd.Series] = {}
     errors: list[pd.DataFrame] = []
@@ -198,6 +232,16 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
     files: dict[str, str] = {}
     notes: list[str] = []
     vocab = _vocab(programme, model)
+
+    # Each table's own checks need no other table: two at a time, largest first (Arrow and
+    # numpy release the GIL, so both cores work). References to other tables follow in
+    # TABLES order below, so results are the same as one table after the other.
+    todo = [t for t in TABLES if programme.uses(t) and raw_tables.get(t) is not None
+            and raw_tables[t].frame.shape[1] > 0]
+    if todo:
+        _register_pandera_backends()
+    own = {t: pool.submit(_own_checks, t, raw_tables[t], vocab)
+           for t in sorted(todo, key=lambda t: -raw_tables[t].frame.size)}
 
     for table in TABLES:  # parents before children, so references see valid parents
         raw = raw_tables.get(table)
@@ -221,7 +265,7 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
             continue
         files[table] = raw.label
         rows_read[table] = len(raw.frame)
-        typed, table_errors, missing = parse_table(raw)
+        typed, table_errors, missing = own.pop(table).result()
         if missing:
             # Without a required column no row of the table can be trusted.
             errors.append(_errors(raw.label, table, [1] * len(missing), "", missing,
@@ -235,14 +279,6 @@ def validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clust
             all_ids[table] = (pd.Index(raw.frame[id_col].dropna()) if id_col in raw.frame.columns
                               else pd.Index([]))
             continue
-        skip = set()
-        for e in table_errors:
-            skip.update(zip(e["row"].astype(int), e["column"]))
-        table_errors.append(_pandera_errors(raw, typed, schemas.validation_schema(table), skip))
-        for (t, column), (allowed, what) in vocab.items():
-            if t == table:
-                table_errors.append(_reference_errors(raw.label, table, typed, column, set(allowed), None,
-                                                      what))
         for t, column, parent, parent_col, what in REFERENCES:
             # A practice may name a cluster even when the programme keeps no clusters table.
             if t == table and programme.uses(parent):

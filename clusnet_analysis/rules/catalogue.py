@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 
 FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "exchange_id", "home_city",
@@ -59,21 +60,27 @@ RULES_BY_ID = {r.id: r for r in RULES}
 
 def _finding(rule_id: str, subjects: pd.Series, messages, *, exchange_id=None, home_city=None, period=None,
              value=None, limit=None) -> pd.DataFrame:
+    """Findings of one rule. Each of the other columns is a Series or list (one value per subject),
+    a plain string (the same on every row) or None (empty)."""
+    from clusnet_analysis.ingest._arrow import TEXT, str_series
+
     rule = RULES_BY_ID[rule_id]
     n = len(subjects)
 
     def col(x):
         if x is None:
             return pd.Series(np.full(n, np.nan), dtype="str")
+        if isinstance(x, str):   # built in Arrow: a million-item list of one string is slow to convert
+            return str_series(pa.repeat(pa.scalar(x, TEXT), n))
         if isinstance(x, pd.Series):
             return (x if x.dtype == "str" else x.astype("str")).reset_index(drop=True)
         return pd.Series(np.asarray(x, dtype=object), dtype="str")
 
     return pd.DataFrame({
-        "rule_id": rule_id, "severity": rule.severity, "subject_type": rule.subject,
+        "rule_id": col(rule_id), "severity": col(rule.severity), "subject_type": col(rule.subject),
         "subject_id": col(subjects),
         "exchange_id": col(exchange_id), "home_city": col(home_city), "period": col(period),
-        "message": col(messages if isinstance(messages, pd.Series) else list(messages)),
+        "message": col(messages if isinstance(messages, (pd.Series, str)) else list(messages)),
         "value": col(value), "limit": col(limit),
     }, index=pd.RangeIndex(n))
 

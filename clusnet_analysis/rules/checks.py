@@ -88,10 +88,12 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     # filter when every exchange counts (the usual case).
     view_cols = ["exchange_id", "home_city", "host_city", "start_date", "end_date", "status", "period",
                  "duration_days", "agenda_sent_date", "report_received_date", "report_pages", "report_language"]
-    counted = view[view["counted"]] if not view["counted"].all() else view
-    counted = counted[view_cols]
-    c_costs = costs[costs["counted"]] if not costs["counted"].all() else costs
-    c_costs = c_costs[["exchange_id", "home_city", "period", "total_eur"]]
+    counted = view[view_cols]     # columns first: the row filter then copies only these
+    if not view["counted"].all():
+        counted = counted[view["counted"]]
+    c_costs = costs[["exchange_id", "home_city", "period", "total_eur"]]
+    if not costs["counted"].all():
+        c_costs = c_costs[costs["counted"]]
 
     def on(rule_id: str) -> bool:
         return not rule_is_off(rule_id, programme)
@@ -100,12 +102,13 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     cap = programme.cap_eur
     over = c_costs[c_costs["total_eur"] > cap + 1e-9] if on("over_cap") else c_costs.iloc[:0]
     if len(over):
+        cap_words = _amount(cap)
         found.append(_finding(
             "over_cap", over["exchange_id"],
-            [f"costs {t} EUR, more than the cap of {_amount(cap)} EUR per exchange ({d} EUR over)"
+            [f"costs {t} EUR, more than the cap of {cap_words} EUR per exchange ({d} EUR over)"
              for t, d in zip(_fmt_eur(over["total_eur"]), _fmt_eur(over["total_eur"] - cap))],
             exchange_id=over["exchange_id"], home_city=over["home_city"], period=over["period"],
-            value=over["total_eur"].round(2).astype("str"), limit=[f"{cap:g}"] * len(over)))
+            value=over["total_eur"].round(2).astype("str"), limit=f"{cap:g}"))
 
     # outside_window / outside_periods
     w0, w1 = pd.Timestamp(programme.window_start), pd.Timestamp(programme.window_end)
@@ -118,7 +121,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
             + f" is outside the eligibility window {programme.window_start} to {programme.window_end}",
             exchange_id=outside["exchange_id"], home_city=outside["home_city"], period=outside["period"],
             value=outside["start_date"].pipe(strftime),
-            limit=[f"{programme.window_start}..{programme.window_end}"] * len(outside)))
+            limit=f"{programme.window_start}..{programme.window_end}"))
     no_period = counted[~outside_mask & counted["period"].isna()]
     if len(no_period):
         found.append(_finding(
@@ -139,7 +142,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
             [f"{n} officers registered for {c}; the quota is {_plural(quota, 'officer')} per city"
              for c, n in too_many.items()],
             home_city=pd.Series(too_many.index), value=too_many.astype("str").to_numpy(),
-            limit=[str(programme.officers_per_city)] * len(too_many)))
+            limit=str(programme.officers_per_city)))
 
     # ineligible_employer
     bad_emp = officers[~officers["employer_type"].isin(programme.eligible_employer_types)]
@@ -149,7 +152,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
             "employer type '" + bad_emp["employer_type"] + "' is not eligible (allowed: "
             + ", ".join(programme.eligible_employer_types) + ")",
             home_city=bad_emp["home_city"], value=bad_emp["employer_type"],
-            limit=[", ".join(programme.eligible_employer_types)] * len(bad_emp)).pipe(attach_officer_findings, view))
+            limit=", ".join(programme.eligible_employer_types)).pipe(attach_officer_findings, view))
 
     if on("concurrent_absence"):
         found.append(_concurrent(counted, programme))
@@ -168,8 +171,8 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     if len(np_rows):
         msgs = [(f"host city {h} is not a partner city" if hn else "")
                 + ("; " if hn and mn else "") + (f"home city {m} is not a partner city" if mn else "")
-                for h, m, hn, mn in zip(np_rows["host_city"], np_rows["home_city"],
-                                        host_np[np_rows.index], home_np[np_rows.index])]
+                for h, m, hn, mn in zip(np_rows["host_city"].tolist(), np_rows["home_city"].tolist(),
+                                        host_np[np_rows.index].tolist(), home_np[np_rows.index].tolist())]
         found.append(_finding("not_partner_city", np_rows["exchange_id"], msgs, exchange_id=np_rows["exchange_id"],
                               home_city=np_rows["home_city"], period=np_rows["period"],
                               value=np.where(host_np[np_rows.index], np_rows["host_city"], np_rows["home_city"])))
@@ -186,7 +189,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
                                   + f"; the programme's visits last {visit_days_words(programme)}",
                                   exchange_id=wrong["exchange_id"], home_city=wrong["home_city"],
                                   period=wrong["period"], value=n.astype("str"),
-                                  limit=[str(lo) if lo == hi else f"{lo}..{hi}"] * len(wrong)))
+                                  limit=str(lo) if lo == hi else f"{lo}..{hi}"))
 
     # agenda_not_sent
     if on("agenda_not_sent"):
@@ -216,7 +219,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
                               + f" pages; the limit is {_plural(max_pages, 'page')}",
                               exchange_id=long_["exchange_id"], home_city=long_["home_city"], period=long_["period"],
                               value=long_["report_pages"].astype("str"),
-                              limit=[str(programme.report_max_pages)] * len(long_)))
+                              limit=str(programme.report_max_pages)))
     language = programme.report_language
     has_report = counted["report_received_date"].notna()
     lang = counted["report_language"].str.lower()
@@ -229,7 +232,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
         found.append(_finding("report_language", wrong_lang["exchange_id"], msgs,
                               exchange_id=wrong_lang["exchange_id"], home_city=wrong_lang["home_city"],
                               period=wrong_lang["period"], value=wrong_lang["report_language"],
-                              limit=[programme.report_language] * len(wrong_lang)))
+                              limit=programme.report_language))
 
     # missing_fx_rate (counted exchanges only; a draft's lines are outside totals anyway). A line
     # whose exchange has no conversion date yet (budget.conversion_month, e.g. not validated yet)
@@ -247,7 +250,7 @@ def check_rules(tables: dict[str, pd.DataFrame], programme: Programme, view: pd.
     drafts = view[~view["counted"]]
     if len(drafts):
         found.append(_finding("draft_excluded", drafts["exchange_id"],
-                              pd.Series(["draft: listed, not counted in totals or checked against rules"] * len(drafts)),
+                              "draft: listed, not counted in totals or checked against rules",
                               exchange_id=drafts["exchange_id"], home_city=drafts["home_city"],
                               period=drafts["period"]))
 
@@ -311,7 +314,7 @@ def _concurrent(counted: pd.DataFrame, programme: Programme) -> pd.DataFrame | N
                   "away at a time")
     return _finding("concurrent_absence", rows["exchange_id"], msgs, exchange_id=rows["exchange_id"],
                     home_city=rows["home_city"], period=rows["period"], value=others,
-                    limit=[str(limit)] * len(rows))
+                    limit=str(limit))
 
 
 def _is_sorted(subjects: pd.Series) -> bool:

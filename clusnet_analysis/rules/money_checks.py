@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from clusnet_analysis.ingest._arrow import isin
 from clusnet_analysis.rules.catalogue import FINDING_COLUMNS, RULES, _finding
 
 from clusnet_analysis.rules.programme import Programme, city_allocations, ineligible_rules
@@ -25,7 +26,7 @@ def attach_officer_findings(findings: pd.DataFrame, exchanges: pd.DataFrame) -> 
         return findings
     ex = exchanges.loc[exchanges["counted"].eq(True).fillna(False).astype(bool),
                        ["exchange_id", "officer_id", "period"]]
-    ex = ex.loc[ex["officer_id"].isin(findings["subject_id"])]
+    ex = ex.loc[isin(ex["officer_id"], findings["subject_id"])]
     base = findings.drop(columns=["exchange_id", "period"]).reset_index(drop=True)
     base["_order"] = np.arange(len(base))
     joined = base.merge(ex.rename(columns={"officer_id": "subject_id"}).assign(_ex=np.arange(len(ex))),
@@ -61,8 +62,8 @@ def _over_allocation(found: list[pd.DataFrame], costs: pd.DataFrame, programme: 
     rules = set(ineligible_rules(programme))
     relevant = [f for f in found if f["rule_id"].iat[0] in rules]   # each frame holds one rule
     so_far = pd.concat(relevant, ignore_index=True) if relevant else pd.DataFrame(columns=FINDING_COLUMNS)
-    ineligible = set(ineligible_exchange_rules(so_far, programme)["exchange_id"])
-    eligible = costs.loc[~costs["exchange_id"].isin(ineligible)]
+    ineligible = ineligible_exchange_rules(so_far, programme)["exchange_id"]
+    eligible = costs.loc[~isin(costs["exchange_id"], ineligible)]   # Arrow: no Python loop over the ids
     spend = eligible["total_eur"].astype("float64").fillna(0.0).groupby(eligible["home_city"]).sum()
     rows = [(c, float(spend[c]), a) for c, a in allocations.items() if c in spend.index and spend[c] > a + 1e-9]
     if not rows:
