@@ -39,9 +39,9 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
     """
     import pyarrow as pa
 
-    from clusnet_analysis.ingest._arrow import as_arrow
+    from clusnet_analysis.ingest._arrow import as_arrow, contiguous
 
-    arr = as_arrow(ids).cast(pa.large_binary())
+    arr = contiguous(as_arrow(ids)).cast(pa.large_binary())   # one array: its buffers are read below
     n = len(arr)
     if n == 0:
         return np.zeros(0, dtype=np.uint64)
@@ -78,11 +78,11 @@ def pseudonym_codes(cities: pd.Series, ids: pd.Series, digits: int = PSEUDONYM_D
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from clusnet_analysis.ingest._arrow import as_arrow, str_series
+    from clusnet_analysis.ingest._arrow import as_arrow, contiguous, str_series
 
     n = len(ids)
     hashes = id_hashes(ids)
-    city = pc.dictionary_encode(as_arrow(cities.astype("str"))).indices.to_numpy(zero_copy_only=False)
+    city = pc.dictionary_encode(contiguous(as_arrow(cities.astype("str")))).indices.to_numpy(zero_copy_only=False)
     city = np.nan_to_num(city.astype(np.float64), nan=-1).astype(np.int64) if city.dtype.kind == "f" else city
     order = np.lexsort((hashes, city))           # by city, then hash: every prefix is sorted too
     sorted_city, sorted_hash = city[order], hashes[order]
