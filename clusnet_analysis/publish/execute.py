@@ -188,9 +188,13 @@ def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
     """Run the tasks in a process pool; yield (task, outcome) as they finish."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from clusnet_analysis.publish.warm import WarmKernels
+
     kernel_root = Path(tempfile.mkdtemp(prefix="clusnet-kernel-"))
+    warm = WarmKernels(kernel_root, KERNEL_NAME, cwd=plan.notebooks_dir)
     try:
         make_kernel_dir(kernel_root)
+        warm.start()  # kernels forked from a template that has done the imports (Linux)
         workers = min(jobs, len(to_run))
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
                                    initializer=_init_worker, initargs=(str(kernel_root),))
@@ -226,6 +230,7 @@ def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
                 except Exception as error:  # noqa: BLE001 - a worker process died
                     outcome = {"status": "failed", "seconds": 0.0, "ename": type(error).__name__,
                                "evalue": str(error) or "worker process stopped"}
+                warm.tell()  # one line if kernels had to start the usual way
                 yield futures[future], outcome
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -233,4 +238,6 @@ def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
         else:
             pool.shutdown(wait=True)
     finally:
+        warm.stop()
+        warm.tell()
         shutil.rmtree(kernel_root, ignore_errors=True)
