@@ -159,6 +159,8 @@ def run_batch(
             to_run.append(task)
 
     if to_run:
+        # a synthesis shows the other reports' figures: run it after them, so it finds them rendered
+        to_run.sort(key=lambda task: plan.sources[task.name].get("area") == "synthesis")
         for task, outcome in _execute(plan, to_run, jobs, start_timeout, execution_timeout):
             done += 1
             paths = task.paths()
