@@ -48,6 +48,9 @@ forked_from: int | None = None
 WARM_MODULES = (
     "numpy", "pandas", "pyarrow", "matplotlib", "matplotlib.pyplot", "pandera", "networkx",
     "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+    # what IPKernelApp.initialize imports (debugpy alone takes 0.3 s)
+    "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect",
+    "IPython.extensions.storemagic", "sqlite3", "pdb", "tornado.platform.asyncio",
     "clusnet_analysis.config", "clusnet_analysis.sections", "clusnet_analysis.publish.display",
 )
 WARM_PACKAGES = ("clusnet_analysis.sections", "clusnet_analysis.plots", "clusnet_analysis.analysis",
