@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -230,38 +229,17 @@ def figure_caption(view: PeriodView) -> str:
             + (" · CONTAINS PERSONAL DATA" if ds.show_names else ""))
 
 
-FIGURE_CACHE = "CLUSNET_FIGURE_CACHE"  # "1": reuse figures rendered from the same content (batch runs)
-_FIGURE_CACHE_FORMAT = 1
-
-
 def _figure_cache_paths(spec: FigureSpec, view: PeriodView, formats: tuple[str, ...]) -> list[Path] | None:
-    """Where the rendered figure is kept, named by everything it is drawn from; None: no cache.
+    """Where the rendered figure is kept (sections/reuse.py: on in batch runs); None: no cache.
 
-    A figure depends on the data and rules (input fingerprint), the package code, the
-    library versions, the view (period, parameters, names shown) and its caption. The
-    batch runner turns the cache on for its kernels, so the synthesis embeds the very
-    bytes the area reports rendered instead of drawing every figure again.
+    Named by everything the figure is drawn from (inputs, code, versions, view) and its
+    caption, so the synthesis embeds the very bytes the area reports rendered.
     """
-    if os.environ.get(FIGURE_CACHE) != "1" or not view.ds.provenance.get("fingerprint"):
-        return None
-    import hashlib
+    from clusnet_analysis.sections import reuse
 
-    from clusnet_analysis import config
-    from clusnet_analysis.publish.stamps import _canonical_json
-
-    base = view.__dict__.get("_figure_cache_base")
-    if base is None:  # once per view: hashing the package sources takes a moment
-        from clusnet_analysis.publish.provenance import code_fingerprint
-        from clusnet_analysis.publish.stamps import environment_fingerprint
-
-        base = _canonical_json({
-            "format": _FIGURE_CACHE_FORMAT, "code": code_fingerprint(), "environment": environment_fingerprint(),
-            "inputs": view.ds.provenance, "show_names": view.ds.show_names, "caption": figure_caption(view),
-            "view": {k: v for k, v in view.parameters.items() if k != "headline_path"},
-        })
-        view.__dict__["_figure_cache_base"] = base
-    key = hashlib.sha256(_canonical_json([base, spec.id, spec.title]).encode("utf-8")).hexdigest()[:32]
-    return [config.CACHE_DIR / "figures" / f"{key}.{fmt}" for fmt in formats]
+    paths = [reuse.cache_path(view, "figures", spec.id, spec.title, figure_caption(view), suffix=f".{fmt}")
+             for fmt in formats]
+    return None if None in paths else paths
 
 
 def render_figure(spec: FigureSpec, view: PeriodView, formats: tuple[str, ...] = ("png",)) -> list[bytes]:
@@ -282,12 +260,11 @@ def render_figure(spec: FigureSpec, view: PeriodView, formats: tuple[str, ...] =
         rendered = [render(fig, fmt) for fmt in formats]
     finally:
         plt.close(fig)
-    for path, data in zip(paths or [], rendered):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(path, data)
-        except OSError:
-            pass  # a cache that cannot be written is only slower
+    if paths is not None:
+        from clusnet_analysis.sections import reuse
+
+        for path, data in zip(paths, rendered):
+            reuse.write(path, data)
     return rendered
 
 

@@ -42,8 +42,8 @@ def make_kernel_dir(root: str | Path) -> Path:
         "language": "python",
         # debugpy's frozen-module warning would otherwise print once per kernel
         "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1",
-                # figures drawn once per content: the synthesis reuses the area reports' ones
-                "CLUSNET_FIGURE_CACHE": "1"},
+                # sections and figures computed once per content: the synthesis reuses them
+                "CLUSNET_REUSE": "1"},
         "metadata": {"debugger": False},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
