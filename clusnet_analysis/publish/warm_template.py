@@ -32,20 +32,22 @@ def _warm_imports() -> None:
     import importlib
     import pkgutil
 
+    # A module that fails here is simply not preloaded: a kernel importing it meets the
+    # same error itself, in its own process, as it would without a template.
     for name in WARM_MODULES:
         try:
             importlib.import_module(name)
-        except ImportError:
+        except Exception:  # noqa: BLE001
             pass
     for name in WARM_PACKAGES:
         try:
             package = importlib.import_module(name)
-        except ImportError:
+        except Exception:  # noqa: BLE001
             continue
         for info in pkgutil.iter_modules(package.__path__):
             try:
                 importlib.import_module(f"{name}.{info.name}")
-            except ImportError:
+            except Exception:  # noqa: BLE001
                 pass
 
 
