@@ -111,3 +111,25 @@ def test_the_authors_workbook_is_readable_safe_and_byte_identical(tmp_path):
     assert rows[3] == ("Title", "Total (EUR)", "Start")
     assert rows[4][0] == "'=HYPERLINK(\"http://x\",\"y\")" and rows[4][1] == -5.0   # text defused, numbers stay
     assert ws.cell(5, 2).number_format == "#,##0.00" and ws.cell(5, 3).number_format == "yyyy-mm-dd"
+
+
+def test_the_workbook_does_not_carry_the_time_it_was_saved(tmp_path, monkeypatch):
+    """openpyxl stamps docProps/core.xml with the saving time; two saves a second apart must match."""
+    import datetime
+    import types
+
+    import openpyxl.writer.excel as excel
+
+    from clusnet_analysis.publish.tables import write_workbook
+
+    section = Section("practices", "Best practices", "final",
+                      tables=[Table("inventory", "Every practice", pd.DataFrame({"n": [1]}))])
+    first = write_workbook([section], tmp_path / "a.xlsx", "Source: test", []).read_bytes()
+
+    class Later(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.datetime(2031, 5, 6, 7, 8, 9, tzinfo=tz)
+
+    monkeypatch.setattr(excel, "datetime", types.SimpleNamespace(datetime=Later, timezone=datetime.timezone))
+    assert write_workbook([section], tmp_path / "b.xlsx", "Source: test", []).read_bytes() == first
