@@ -156,3 +156,25 @@ def test_a_table_longer_than_a_sheet_should_hold_is_a_csv_only(tmp_path, monkeyp
                                  "tables/budget_audit_ledger.csv beside this workbook.")
     assert rows[-1] == ("N",)                                   # the header, and no row
     assert [r[0] for r in book["Overview"].iter_rows(values_only=True)][-3:] == [0, 1, 2]   # exactly at the limit
+
+
+def test_the_workbook_does_not_carry_the_time_it_was_saved(tmp_path, monkeypatch):
+    """openpyxl stamps docProps/core.xml with the saving time; two saves a second apart must match."""
+    import datetime
+    import types
+
+    import openpyxl.writer.excel as excel
+
+    from clusnet_analysis.publish.tables import write_workbook
+
+    section = Section("practices", "Best practices", "final",
+                      tables=[Table("inventory", "Every practice", pd.DataFrame({"n": [1]}))])
+    first = write_workbook([section], tmp_path / "a.xlsx", "Source: test", []).read_bytes()
+
+    class Later(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.datetime(2031, 5, 6, 7, 8, 9, tzinfo=tz)
+
+    monkeypatch.setattr(excel, "datetime", types.SimpleNamespace(datetime=Later, timezone=datetime.timezone))
+    assert write_workbook([section], tmp_path / "b.xlsx", "Source: test", []).read_bytes() == first

@@ -13,7 +13,8 @@ For each period and each notebook `NN_name.ipynb` the runner writes, under
 A report is rebuilt only when its stamp (data, programme rules, package code,
 notebook, parameters, library versions) changes; file modification times are
 never used. Each notebook runs in its own kernel, started from the interpreter
-running this code, in a pool of worker processes. papermill and nbconvert load
+running this code (on Linux forked from a template that has done the imports, see
+warm.py), in a pool of worker processes. papermill and nbconvert load
 only in those workers, so a run with nothing to do stays well under a second."""
 from __future__ import annotations
 
@@ -185,6 +186,8 @@ def run_batch(
         else:
             to_run.append(task)
 
+    # a synthesis shows the other reports' figures: run it after them, so it finds them rendered
+    to_run.sort(key=lambda task: plan.sources[task.name].get("area") == "synthesis")
     interrupted = False
     try:
         with contextlib.closing(_execute(plan, to_run, jobs, start_timeout, execution_timeout)) as runs:

@@ -229,8 +229,27 @@ def figure_caption(view: PeriodView) -> str:
             + (" · CONTAINS PERSONAL DATA" if ds.show_names else ""))
 
 
+def _figure_cache_paths(spec: FigureSpec, view: PeriodView, formats: tuple[str, ...]) -> list[Path] | None:
+    """Where the rendered figure is kept (sections/reuse.py: on in batch runs); None: no cache.
+
+    Named by everything the figure is drawn from (inputs, code, versions, view) and its
+    caption, so the synthesis embeds the very bytes the area reports rendered.
+    """
+    from clusnet_analysis.sections import reuse
+
+    paths = [reuse.cache_path(view, "figures", spec.id, spec.title, figure_caption(view), suffix=f".{fmt}")
+             for fmt in formats]
+    return None if None in paths else paths
+
+
 def render_figure(spec: FigureSpec, view: PeriodView, formats: tuple[str, ...] = ("png",)) -> list[bytes]:
     """The figure with its provenance caption, as bytes per format; ``clusnet figures`` writes these."""
+    paths = _figure_cache_paths(spec, view, formats)
+    if paths is not None:
+        try:
+            return [path.read_bytes() for path in paths]
+        except OSError:
+            pass
     import matplotlib.pyplot as plt
 
     from clusnet_analysis.plots.style import add_caption, render
@@ -238,9 +257,15 @@ def render_figure(spec: FigureSpec, view: PeriodView, formats: tuple[str, ...] =
     fig = spec.build()
     try:
         add_caption(fig, figure_caption(view))
-        return [render(fig, fmt) for fmt in formats]
+        rendered = [render(fig, fmt) for fmt in formats]
     finally:
         plt.close(fig)
+    if paths is not None:
+        from clusnet_analysis.sections import reuse
+
+        for path, data in zip(paths, rendered):
+            reuse.write(path, data)
+    return rendered
 
 
 def figure_png(spec: FigureSpec, view: PeriodView) -> bytes:

@@ -43,7 +43,9 @@ def make_kernel_dir(root: str | Path) -> Path:
         "display_name": f"Python (clusnet runner: {sys.executable})",
         "language": "python",
         # debugpy's frozen-module warning would otherwise print once per kernel
-        "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                # sections and figures computed once per content: the synthesis reuses them
+                "CLUSNET_REUSE": "1"},
         "metadata": {"debugger": False},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
@@ -220,9 +222,13 @@ def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
     """
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from clusnet_analysis.publish.warm import WarmKernels
+
     kernel_root = Path(tempfile.mkdtemp(prefix="clusnet-kernel-"))
+    warm = WarmKernels(kernel_root, KERNEL_NAME, cwd=plan.notebooks_dir)
     try:
         make_kernel_dir(kernel_root)
+        warm.start()  # kernels forked from a template that has done the imports (Linux)
         workers = min(jobs, len(to_run))
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
                                    initializer=_init_worker, initargs=(str(kernel_root),))
@@ -258,6 +264,7 @@ def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
                 except Exception as error:  # noqa: BLE001 - a worker process died
                     outcome = {"status": "failed", "seconds": 0.0, "ename": type(error).__name__,
                                "evalue": str(error) or "worker process stopped"}
+                warm.tell()  # one line if kernels had to start the usual way
                 yield futures[future], outcome
         except BaseException:
             with _sigint_ignored():
@@ -266,6 +273,8 @@ def _execute(plan: _Plan, to_run: list[_Task], jobs: int, start_timeout: int,
         else:
             pool.shutdown(wait=True)
     finally:
+        warm.stop()
+        warm.tell()
         shutil.rmtree(kernel_root, ignore_errors=True)
 
 

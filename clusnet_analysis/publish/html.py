@@ -8,6 +8,7 @@ must stay cheap.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -132,16 +133,25 @@ def render_report_html(notebook, title: str, resources_dir: str | Path | None = 
     """
     import copy
 
-    from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
     notebook = copy.deepcopy(notebook)
     notebook.metadata["title"] = title  # the template escapes it into <title>
     for cell in notebook.cells:
         # papermill gives its injected cell a random id; a fixed one keeps the HTML reproducible
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "papermill-injected-parameters"
+
+    resources = {"metadata": {"path": str(resources_dir)}} if resources_dir else {}
+    resources.update(clusnet_css=REPORT_CSS, clusnet_nav=nav)
+    body, _ = _report_exporter().from_notebook_node(notebook, resources=resources)
+    return body
+
+
+@functools.lru_cache(maxsize=1)
+def _report_exporter():
+    """One exporter per process: compiling its Jinja templates takes longer than rendering a page."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(
         template_name="lab",
@@ -159,10 +169,7 @@ def render_report_html(notebook, title: str, resources_dir: str | Path | None = 
         ),
         enabled=True,
     )
-    resources = {"metadata": {"path": str(resources_dir)}} if resources_dir else {}
-    resources.update(clusnet_css=REPORT_CSS, clusnet_nav=nav)
-    body, _ = exporter.from_notebook_node(notebook, resources=resources)
-    return body
+    return exporter
 
 
 # ---------------------------------------------------------------- index pages

@@ -154,9 +154,9 @@ def _prepare(periods, data_dir, notebooks_dir, reports_dir, parameters, programm
             "sha256": hashlib.sha256(raw).hexdigest(),
             "heading": pages.notebook_title(content, fallback=""),
             "final_title": (content.get("metadata", {}).get("clusnet", {}) or {}).get("final_title"),
+            "area": (content.get("metadata", {}).get("clusnet", {}) or {}).get("area"),
             "parameters_cell": _parameters_cell_index(content),
             "declared": declared_parameters(content),
-            "area": (content.get("metadata", {}).get("clusnet", {}) or {}).get("area"),
         }
     site = site or pages.Site()
     reasons = dict(site.left_out)

@@ -63,7 +63,13 @@ def build(view: PeriodView, area: str) -> Section:
             functions = _areas()
             if area not in functions:
                 raise KeyError(f"no report area {area!r}; areas: {', '.join(AREAS)}, synthesis")
-            cache[area] = functions[area](view)
+            from clusnet_analysis.sections import reuse
+
+            section = reuse.load_section(view, area)  # computed by another report of the batch
+            if section is None:
+                section = functions[area](view)
+                reuse.store_section(view, area, section)
+            cache[area] = section
         for table in cache[area].tables:
             table.area = table.area or area
     return cache[area]
