@@ -52,10 +52,10 @@ figures: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## Mutation testing (slow; not in make test): parsing, rules, transforms, analysis
+## Mutation testing (slow; not in make test); MUTANTS='clusnet_analysis.ingest.parsing*' for one module
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,mutation]"
-	$(BIN)/mutmut run --max-children $(or $(MUTATION_JOBS),2)
+	$(BIN)/mutmut run --max-children $(or $(MUTATION_JOBS),2) $(MUTANTS)
 	$(BIN)/python tools/mutation_score.py
 
 ## Open JupyterLab with the package importable (kernel "Python (clusnet_analysis)")

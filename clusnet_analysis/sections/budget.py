@@ -141,6 +141,7 @@ def budget(view: PeriodView) -> Section:
                                     note=LIVING_COST_NOTE))
     ledger = audit.audit_ledger(view.ds, prog)
     ledger = ledger.loc[ledger["Exchange"].isin(view.exchanges["exchange_id"])].reset_index(drop=True)
+    ledger = humanise_values(ledger, coded=("Category",))
     section.tables.append(Table("audit_ledger", "Audit ledger: every expense line, then each exchange's total",
                                 ledger, note=conversion))
 
