@@ -15,7 +15,7 @@ from clusnet_analysis.sections.common import (
     plural,
     scoped,
 )
-from clusnet_analysis.sections.labels import humanise_values
+from clusnet_analysis.sections.labels import humanise_values, value_label
 from clusnet_analysis.sections.view import PeriodView
 
 TITLE = "Best practices"
@@ -75,10 +75,11 @@ def practices(view: PeriodView) -> Section:
     t.highlight("exchange_ineligible", t.frame["exchange_ineligible"] != "", "ineligible exchange",
                 "the practice comes from an exchange a programme rule makes ineligible")
     section.tables.append(t)
+    several = several.drop(columns=["normalised_title"])
+    several["themes"] = several["themes"].map(   # a ", "-joined list of theme ids, each in words
+        lambda ids: ", ".join(themes.get(t, value_label(t)) for t in ids.split(", ")) if ids else ids)
     section.tables.append(Table("reported_by_several", "Practices reported from two or more exchanges",
-                                humanise_values(several.drop(columns=["normalised_title"]),
-                                                {"theme": themes, "phase": phase_names}),
-                                note="Titles are matched ignoring case and spacing."))
+                                several, note="Titles are matched ignoring case and spacing."))
     section.tables.append(Table("who_learns", f"Practices brought home per pair of cities, {main.label}",
                                 an.who_learns_from_whom(cumulative, prog),
                                 note="The home city learnt from the host city."))
