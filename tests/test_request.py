@@ -237,3 +237,18 @@ def test_run_programme_flag_reaches_the_stamps_and_the_notebooks(tmp_path):
     assert headline["programme_file"] == str(rules)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["inputs"]["programme_file"] == str(rules)
+
+
+def test_a_relative_data_folder_gives_an_absolute_programme_file(tmp_path, monkeypatch):
+    """`make report DATA=data/mobility`: the kernels run in notebooks/, so a relative rules path broke them."""
+    data = tmp_path / "project" / "data" / "other"
+    shutil.copytree(config.SAMPLE_DATA_DIR, data)
+    (data / "programme.toml").write_text(config.DEFAULT_PROGRAMME_FILE.read_text(encoding="utf-8"),
+                                         encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.setenv("CLUSNET_REPORTS_DIR", str(tmp_path / "project" / "reports"))
+    request = Request.from_args("run", Namespace(data="data/other", programme=None))
+    assert request.programme_file.is_absolute()
+    assert request.programme_file == (data / "programme.toml").resolve()
+    given = Request.from_args("run", Namespace(data="data/other", programme="data/other/programme.toml"))
+    assert given.programme_file == (data / "programme.toml").resolve()

@@ -88,6 +88,8 @@ class Request:
             from clusnet_analysis.rules.programme import programme_file_for
 
             programme_file = programme_file_for(data_dir)
+        # absolute: the notebooks' kernels run in the notebooks folder and read it from the environment
+        programme_file = Path(os.path.abspath(programme_file))
 
         out = None
         if command == "validate":
