@@ -87,7 +87,7 @@ def cross_city(view: PeriodView) -> Section:
         f"{len(main_rows):,} exchanges ({int(main_rows['duration_days'].sum()):,} person-days), {main.label}. "
         f"They connect {n_connected} of the {int(summary['partner_pairs'].iloc[0])} possible pairs of partner "
         f"cities; in {int(summary['reciprocal_pairs'].iloc[0])} pairs officers travelled both ways."
-        + (f" {len(ineligible)} of these exchanges break an eligibility rule: they count here, not in the "
+        + (f" {len(ineligible):,} of these exchanges break an eligibility rule: they count here, not in the "
            "budget, and the cross-city report lists them with the reason." if len(ineligible) else ""))
     return section
 
