@@ -258,3 +258,20 @@ def test_the_final_report_writes_the_authors_tables(sample_build):
                for name in csvs), csvs
     manifest = json.loads((final / "manifest.json").read_text())
     assert "tables.xlsx" in {o["path"] for o in manifest["outputs"]}
+
+
+@pytest.mark.slow
+def test_a_run_with_nothing_to_rebuild_loads_no_table_and_imports_no_pandas(sample_build):
+    """The no-op run answers from stamps and the counts kept beside the dataset cache: nothing is
+    rebuilt, and neither pandas nor numpy is imported (their import alone is most of a second)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from clusnet_analysis.cli import main; "
+             f"code = main(['run', '--period', 'all', '--data', {str(sample_build['data'])!r}, '--jobs', '2']); "
+             "print('exit', code, 'heavy', sorted(m for m in ('pandas', 'numpy', 'pyarrow', 'matplotlib', 'pandera') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], env=sample_build["env"], text=True, capture_output=True,
+                         check=True, timeout=120).stdout
+    assert "0 built, 28 up to date, 0 failed" in out
+    assert out.splitlines()[-1] == "exit 0 heavy []"

@@ -10,9 +10,12 @@ everything.
 """
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from clusnet_analysis.rules.programme import Programme
+
+if TYPE_CHECKING:  # period ids and labels are asked for before any table is loaded (a no-op run)
+    import pandas as pd
 
 #: The closing, cumulative report.
 FINAL = "final"

@@ -228,7 +228,7 @@ def _add_run_commands(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from clusnet_analysis.ingest.io import InputError
+    from clusnet_analysis.ingest.errors import InputError
     from clusnet_analysis.publish.lock import FolderBusy
     from clusnet_analysis.rules.programme import ProgrammeError
 

@@ -17,7 +17,6 @@ from clusnet_analysis import config
 from clusnet_analysis.publish import batch
 from clusnet_analysis.cli.app import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, _format_table
 from clusnet_analysis.cli.request import PROGRAMME_ENV, Request, UsageError
-from clusnet_analysis.privacy import hide_personal_values
 
 # Set by the runner itself (period, data_dir, headline_path) or by its own options.
 RESERVED_PARAMETERS = {*batch.RESERVED_PARAMETERS, "show_names", "allow_invalid"}
@@ -69,6 +68,8 @@ def _locked(request: Request, args):
 def _gate(ds, allow_invalid: bool, show_names: bool) -> str | None:
     """Refuse invalid data unless allowed; returns the banner for the index pages."""
     if ds.error_count and not allow_invalid:
+        from clusnet_analysis.privacy import hide_personal_values   # pandas: only when there is data to show
+
         shown = ds.errors if show_names else hide_personal_values(ds.errors)
         print(f"Schema errors: {ds.error_count} problem(s) in {ds.data_dir}; nothing was built.", file=sys.stderr)
         print(_format_table(shown, ["file", "row", "column", "value", "problem"], limit=20), file=sys.stderr)
@@ -95,10 +96,15 @@ def _run(request: Request, args, params: dict) -> int:
     from clusnet_analysis.analysis.periods import period_label
     from clusnet_analysis.exchange_reports import exchange_report_findings_fingerprint
     from clusnet_analysis.publish.batch import BatchInterrupted, BatchUsageError, run_batch
-    from clusnet_analysis.ingest.dataset import load
+    from clusnet_analysis.ingest.gate import gate_summary
 
     data_dir, reports = request.data_dir, request.reports_dir
-    ds = load(data_dir, request.programme_file, show_names=args.show_names)
+    # The counts the check needs, without loading the tables when they were loaded before.
+    ds = gate_summary(data_dir, request.programme_file, show_names=args.show_names)
+    if ds.error_count and not args.allow_invalid and not hasattr(ds, "errors"):
+        from clusnet_analysis.ingest.dataset import load   # the refusal lists the errors themselves
+
+        ds = load(data_dir, request.programme_file, show_names=args.show_names)
     periods = _periods(args.period, ds.programme)
     for period in periods:
         request.period_folder(period)

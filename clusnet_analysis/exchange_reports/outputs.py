@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the findings' fingerprint is asked for by every run, before any table is loaded
+    import pandas as pd
 
 from clusnet_analysis import __version__, config
 
@@ -87,6 +89,8 @@ def _findings_path(reports_dir: str | Path | None) -> Path:
 def load_exchange_report_findings(reports_dir: str | Path | None = None) -> pd.DataFrame | None:
     """The findings of the last ``clusnet check-reports`` (reports folder: default ``config.REPORTS_DIR``),
     or None when the reports were never checked."""
+    import pandas as pd
+
     path = _findings_path(reports_dir)
     if not path.is_file():
         return None

@@ -9,7 +9,6 @@ outside the data directory (raw data stays untouched) and holds personal data
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from dataclasses import dataclass, field
@@ -18,12 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from clusnet_analysis import __version__, config
-from clusnet_analysis.ingest.io import InputError
+from clusnet_analysis.ingest.errors import InputError
+from clusnet_analysis.ingest.gate import (PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, cache_path, programme_file_of,  # noqa: F401
+                                         write_summary)
 from clusnet_analysis.ingest.quarantine import ErrorCounts
 from clusnet_analysis.rules.programme import ClusterModel, Programme, load_cluster_model, load_programme
-
-CACHE_FORMAT = 1
-
 
 @dataclass
 class Dataset(ErrorCounts):
@@ -74,14 +72,6 @@ class Dataset(ErrorCounts):
                 + (f" · {params}" if params else "") + (" · SYNTHETIC SAMPLE DATA" if self.synthetic else ""))
 
 
-def _cache_path(data_dir: Path, programme_file: Path, show_names: bool) -> tuple[Path, dict]:
-    from clusnet_analysis.publish.provenance import code_fingerprint, input_fingerprint
-
-    fp = input_fingerprint(data_dir, programme_file)
-    key = hashlib.sha256(f"{CACHE_FORMAT}|{fp['fingerprint']}|{code_fingerprint()}|{show_names}".encode()).hexdigest()[:24]
-    return config.CACHE_DIR / "datasets" / f"{key}.pickle", fp
-
-
 def build(data_dir: str | Path, programme_file: str | Path | None = None, show_names: bool = False,
           provenance: dict | None = None) -> Dataset:
     """Read, validate, derive and check, without any cache."""
@@ -127,12 +117,8 @@ def load(data_dir: str | Path | None = None, programme_file: str | Path | None =
     data_dir = Path(data_dir) if data_dir is not None else config.SAMPLE_DATA_DIR
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: no such data directory")
-    from clusnet_analysis.rules.programme import programme_file_for
-
-    # `clusnet run --programme FILE` reaches the notebooks' kernels through the environment.
-    programme_file = programme_file or os.environ.get("CLUSNET_PROGRAMME_FILE") or None
-    programme_file = Path(programme_file) if programme_file else programme_file_for(data_dir)
-    path, fp = _cache_path(data_dir, programme_file, show_names)
+    programme_file = programme_file_of(data_dir, programme_file)
+    path, fp = cache_path(data_dir, programme_file, show_names)
     if use_cache and path.is_file():
         try:
             with open(path, "rb") as fh:
@@ -157,10 +143,10 @@ def load(data_dir: str | Path | None = None, programme_file: str | Path | None =
                     os.unlink(tmp)
         except OSError:
             pass  # a read-only cache location only costs speed
+        write_summary(path, ds)   # what `clusnet run` checks next time, without unpickling
     return ds
 
 
-PRIVATE_FOLDER_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
 
 
 def private_folder(folder: Path) -> Path:

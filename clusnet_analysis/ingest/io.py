@@ -24,14 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from clusnet_analysis.ingest.errors import InputError  # noqa: F401 (re-exported)
 from clusnet_analysis.ingest.tables import REQUIRED_TABLES, TABLES  # noqa: F401 (re-exported)
 
 # Encodings tried when a file is not UTF-8: Western and Central European Excel defaults.
 LEGACY_ENCODINGS = ("cp1252", "cp1250")
-
-
-class InputError(Exception):
-    """The input cannot be used at all (missing directory, unreadable file)."""
 
 
 @dataclass

@@ -63,7 +63,7 @@ def _budget_options(d: dict, source: Path) -> dict:
     if not isinstance(extra, list) or not all(isinstance(r, str) for r in extra):
         raise ProgrammeError(f"{source}: eligibility.extra_ineligible_rules: must be a list of rule ids, "
                              f"e.g. [\"visit_length\"]")
-    from clusnet_analysis.rules.checks import RULES_BY_ID   # checks imports this module
+    from clusnet_analysis.rules.catalogue import RULES_BY_ID   # programme imports this module; catalogue is light
 
     for rule_id in extra:
         rule = RULES_BY_ID.get(rule_id)

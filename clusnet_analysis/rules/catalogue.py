@@ -3,11 +3,10 @@ and the shape of a finding."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-
+if TYPE_CHECKING:  # the catalogue is read when a programme file is checked, before any table is loaded
+    import pandas as pd
 
 FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "exchange_id", "home_city",
                    "period", "message", "value", "limit"]
@@ -62,6 +61,10 @@ def _finding(rule_id: str, subjects: pd.Series, messages, *, exchange_id=None, h
              value=None, limit=None) -> pd.DataFrame:
     """Findings of one rule. Each of the other columns is a Series or list (one value per subject),
     a plain string (the same on every row) or None (empty)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
     from clusnet_analysis.ingest._arrow import TEXT, str_series
 
     rule = RULES_BY_ID[rule_id]

@@ -7,10 +7,26 @@ returns every area plus the synthesis, each computed once.
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from clusnet_analysis.sections.base import FigureSpec, KeyNumber, Section, Table  # noqa: F401
-from clusnet_analysis.sections.view import PeriodView, for_dataset, start  # noqa: F401
+if TYPE_CHECKING:
+    from clusnet_analysis.sections.base import FigureSpec, KeyNumber, Section, Table  # noqa: F401
+    from clusnet_analysis.sections.view import PeriodView, for_dataset, start  # noqa: F401
+
+# Imported on first use (PEP 562): `clusnet run` asks which areas a programme leaves out before any
+# table is loaded, and a run with nothing to rebuild must not pay for importing pandas.
+_LAZY = {"FigureSpec": "base", "KeyNumber": "base", "Section": "base", "Table": "base",
+         "PeriodView": "view", "for_dataset": "view", "start": "view"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 
 def _areas() -> dict[str, Callable]:
