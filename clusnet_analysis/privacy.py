@@ -52,12 +52,28 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
     if arr.null_count:
         lengths = np.where(arr.is_null().to_numpy(zero_copy_only=False), 0, lengths)
     h = np.full(n, _KEY, dtype=np.uint64) ^ lengths.astype(np.uint64)
+    starts = offsets[:-1]
+    shortest = int(lengths.min(initial=0))
     with np.errstate(over="ignore"):
         for column in range(int(lengths.max(initial=0))):
+            if column < shortest:   # every id is this long: whole-array steps, in place
+                h ^= data[column:][starts]
+                h *= _PRIME
+                _mix_in_place(h)
+                continue
             has = np.flatnonzero(lengths > column)   # only ids this long: a hash never depends on others
             byte = data[offsets[:-1][has] + column].astype(np.uint64)
             h[has] = _mix((h[has] ^ byte) * _PRIME)
     return h
+
+
+def _mix_in_place(h: np.ndarray) -> None:
+    """:func:`_mix` without temporaries (same result)."""
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
 
 
 def _hex(h: np.ndarray, digits: int) -> np.ndarray:

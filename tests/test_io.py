@@ -163,6 +163,44 @@ def test_whitespace_around_cells_and_headers(tmp_path):
     assert exp["description"].iloc[0] == "Train"
 
 
+def test_unicode_spaces_around_cells_are_trimmed_and_accents_kept(tmp_path):
+    """Cells are trimmed of every kind of space, also the no-break and ideographic spaces a copy from
+    a web page or a word processor leaves; a cell ending in an accented letter keeps it."""
+    data = expense_data(tmp_path, [
+        ",".join(EXPENSE_HEADER),
+        "\u00a0E1,X1\u3000,travel\t,600,EUR,1,Tr\u00e8s bien\u2009",
+        "E2,\u2003X1,meals,250,EUR,10,Caf\u00e9",
+        "E3,X1,other,5,EUR,1,\u00a0",
+    ])
+    ds = dataset.build(data)
+    assert ds.error_count == 0
+    exp = ds.tables["expenses"]
+    assert exp["expense_id"].tolist() == ["E1", "E2", "E3"]
+    assert exp["exchange_id"].tolist() == ["X1", "X1", "X1"]
+    assert exp["category"].tolist() == ["travel", "meals", "other"]
+    assert exp["description"].tolist()[:2] == ["Tr\u00e8s bien", "Caf\u00e9"]
+    assert pd.isna(exp["description"].iloc[2])   # a cell of only a space is empty
+
+
+def test_edge_space_shortcut_only_skips_chunks_trimming_would_leave_alone():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from clusnet_analysis.ingest.io import _may_have_edge_spaces
+
+    cases = [["E1", None, "", "X2"], ["E1", " E2"], ["E1 ", "E2"], ["E1\t"], ["Caf\u00e9"], ["\u00e9t\u00e9"],
+             ["E1\u00a0"], ["\u3000E1"], [None, None], ["", ""], ["A", "B\n"]]
+    for values in cases:
+        arr = pa.array(values, type=pa.large_string())
+        for chunk in (arr, arr.slice(1)):   # a slice reads its own offsets
+            trimmed = pc.utf8_trim_whitespace(chunk)
+            if not trimmed.equals(chunk):
+                assert _may_have_edge_spaces(chunk), values
+    assert not _may_have_edge_spaces(pa.array(["E1", None, "", "X2"], type=pa.large_string()))
+    assert _may_have_edge_spaces(pa.array(["E1", "E2 "], type=pa.large_string()).slice(1))
+    assert not _may_have_edge_spaces(pa.array(["E1 ", "E2"], type=pa.large_string()).slice(1))
+
+
 # ------------------------------------------------------------------ empty rows and row numbers
 def test_empty_trailing_rows_are_not_data(tmp_path):
     data = expense_data(tmp_path, [

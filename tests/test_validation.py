@@ -343,3 +343,72 @@ def test_codes_are_read_case_insensitively(tmp_path):
     assert (x2["status"], x2["report_language"]) == ("validated", "en")
     e5 = ds.tables["expenses"].set_index("expense_id").loc["E5"]
     assert (e5["currency"], e5["category"]) == ("EUR", "travel")
+
+
+# ------------------------------------------------------------------ duplicate ids, found by hashing
+def test_duplicate_text_ids_are_exact_even_when_every_hash_collides(monkeypatch):
+    """Equal hashes are only candidates: with a hash that is the same for every value, the answer
+    is still the exact one (both copies of a repeated id flagged, missing ids never)."""
+    import numpy as np
+
+    from clusnet_analysis.ingest import _arrow, schemas
+
+    values = pd.Series(["E1", "E2", None, "E1", "é€", "E3", None, "é€", "E10"], dtype="str",
+                       index=[2, 3, 4, 5, 6, 7, 8, 9, 10])
+    expected = [False, True, True, False, False, True, True, False, True]
+    assert schemas.not_duplicated(values).tolist() == expected
+    assert schemas.not_duplicated(values).index.tolist() == values.index.tolist()
+    monkeypatch.setattr(_arrow, "text_hashes", lambda arr: np.zeros(len(arr), dtype=np.uint64))
+    assert schemas.not_duplicated(values).tolist() == expected
+    assert schemas.not_duplicated(pd.Series(["A", "B", "C"], dtype="str")).tolist() == [True, True, True]
+
+
+def test_text_hashes_tell_values_apart_and_agree_on_equal_ones():
+    import pyarrow as pa
+
+    from clusnet_analysis.ingest._arrow import text_hashes
+
+    # lengths around the 8-byte steps, a value that is another's prefix, trailing zero bytes, accents
+    values = ["", "a", "a\x00", "abcdefg", "abcdefgh", "abcdefghi", "abcdefgh\x00", "E0001-000000",
+              "E0001-000001", "E0002-000000", "é", "e", "x" * 40, "x" * 41, None]
+    h = text_hashes(pa.array(values, type=pa.large_string()))
+    assert len(set(h[:-1].tolist())) == len(values) - 1   # all different
+    assert h[-1] == h[0]                                   # missing hashes like ""
+    again = text_hashes(pa.chunked_array([pa.array(values[7:], type=pa.large_string()),
+                                          pa.array(values[:7], type=pa.large_string())]))
+    assert again.tolist() == h[7:].tolist() + h[:7].tolist()      # chunks and slices hash alike
+    assert text_hashes(pa.array(values, type=pa.large_string()).slice(8, 3)).tolist() == h[8:11].tolist()
+
+
+def test_lookups_found_by_validation_are_those_the_derived_tables_would_find(tmp_path):
+    """Each exchange's officer and each expense line's exchange are looked up once, while checking
+    references, and handed to the derived tables: after quarantine they must still point at the
+    right rows (a position off by one would give an expense line another exchange's month and city)."""
+    from clusnet_analysis.ingest._arrow import positions
+    from clusnet_analysis.ingest.io import read_inputs
+    from clusnet_analysis.ingest.validation import validate
+    from clusnet_analysis.rules.programme import load_cluster_model, load_programme
+
+    data = write_data(
+        tmp_path / "data",
+        officers=[officer("O9", home_city="ROM")] + OFFICERS + [officer("O8", employer_type="???")],
+        exchanges=[exchange("X0", officer_id="O9"), exchange("X3", officer_id="O5"), exchange("X2", officer_id="O8")]
+        + EXCHANGES + [exchange("X4", officer_id="O3"), exchange("X5", officer_id="")],
+        expenses=[expense("E0", exchange_id="X0"), expense("E9", exchange_id="X4"), expense("E8", exchange_id="X1",
+                  amount="abc")] + EXPENSES + [expense("E7", exchange_id="X3"), expense("E6", exchange_id="X9")],
+    )
+    programme = load_programme()
+    result = validate(read_inputs(data), programme, load_cluster_model(programme))
+    tables = result.tables
+    assert tables["exchanges"]["exchange_id"].tolist() == ["X3", "X1", "X4"]
+    assert tables["expenses"]["expense_id"].tolist() == ["E9", "E1", "E2", "E3", "E4", "E7"]
+    officer_pos = result.lookups[("exchanges", "officer_id")]
+    exchange_pos = result.lookups[("expenses", "exchange_id")]
+    assert officer_pos.tolist() == positions(tables["officers"]["officer_id"], tables["exchanges"]["officer_id"]).tolist()
+    assert exchange_pos.tolist() == positions(tables["exchanges"]["exchange_id"], tables["expenses"]["exchange_id"]).tolist()
+    assert tables["officers"]["officer_id"].iloc[officer_pos].tolist() == ["O5", "O1", "O3"]
+    assert tables["exchanges"]["exchange_id"].iloc[exchange_pos].tolist() == ["X4", "X1", "X1", "X1", "X1", "X3"]
+    ds = dataset.build(data)
+    assert ds.exchanges["home_city"].tolist() == ["BUD", "LYO", "BCN"]
+    assert ds.expenses.set_index("expense_id")["exchange_id"].to_dict() == {
+        "E9": "X4", "E1": "X1", "E2": "X1", "E3": "X1", "E4": "X1", "E7": "X3"}

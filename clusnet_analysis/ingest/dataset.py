@@ -97,8 +97,12 @@ def _build(data_dir: Path, programme: Programme, model: ClusterModel, show_names
     from clusnet_analysis.ingest.validation import validate
 
     result = validate(read_inputs(data_dir), programme, model)  # raw text frames are freed here
-    view = exchanges_view(result.tables, programme, show_names=show_names)
-    exchange_pos = positions(view["exchange_id"], result.tables["expenses"]["exchange_id"])  # once, for both
+    # Validation found each exchange's officer and each expense line's exchange: not again here.
+    view = exchanges_view(result.tables, programme, show_names=show_names,
+                          officer_pos=result.lookups.get(("exchanges", "officer_id")))
+    exchange_pos = result.lookups.get(("expenses", "exchange_id"))
+    if exchange_pos is None:
+        exchange_pos = positions(view["exchange_id"], result.tables["expenses"]["exchange_id"])  # once, for both
     expenses = expenses_eur(result.tables, programme, view, exchange_pos)
     costs = exchange_costs(result.tables, programme, view, expenses, exchange_pos)
     findings = check_rules(result.tables, programme, view, expenses, costs)

@@ -97,15 +97,44 @@ def sniff_separator(header_line: str) -> str:
     return sep if n > 0 else ","
 
 
+# Bytes a cell can start or end with when it has spaces to trim: ASCII whitespace, and any byte
+# of a multi-byte character (every other Unicode space, U+00A0 to U+3000, is one).
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
+_EDGE_BYTES[0x80:] = True
+
+
+def _may_have_edge_spaces(chunk: pa.Array) -> bool:
+    """False when no cell of a text chunk starts or ends with a byte that can begin or end a space.
+
+    Reads only each cell's first and last byte, from Arrow's buffers: ids, codes, numbers and
+    dates (most columns) are then never trimmed and compared, which was a sixth of reading a
+    million exchanges. A cell ending in an accented letter still goes through the full trim.
+    """
+    if chunk.type != pa.large_string() or len(chunk) == 0:
+        return True
+    _, offsets_buf, data_buf = chunk.buffers()
+    if data_buf is None or data_buf.size == 0:
+        return False
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset: chunk.offset + len(chunk) + 1]
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    if not filled.all():
+        starts, ends = starts[filled], ends[filled]
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    return bool(_EDGE_BYTES[data[starts]].any() or _EDGE_BYTES[data[ends - 1]].any())
+
+
 def _clean_chunk(chunk: pa.Array) -> pa.Array:
     """One chunk of a text column, trimmed, with cells of only spaces missing.
 
     A chunk that needs neither is returned as it is: its trimmed copy is thrown away
     while it is small, so a clean file is held once, not twice.
     """
-    trimmed = pc.utf8_trim_whitespace(chunk)
-    if not trimmed.equals(chunk):
-        chunk = trimmed
+    if _may_have_edge_spaces(chunk):
+        trimmed = pc.utf8_trim_whitespace(chunk)
+        if not trimmed.equals(chunk):
+            chunk = trimmed
     # binary_length reads only the offsets: cheap. The reader already made "" missing,
     # so an empty string now can only be a cell of spaces.
     if len(chunk) and pc.min(pc.binary_length(chunk)).as_py() == 0:
@@ -166,37 +195,30 @@ def _clean_text_frame(df: pd.DataFrame, first_row: int) -> pd.DataFrame:
     return _clean_arrow(table, first_row)
 
 
-def _head_and_lines(path: Path) -> tuple[bytes, int, bool]:
-    """First MiB, number of newlines and whether the file ends with one, without holding the file."""
-    newlines, last, head = 0, b"", b""
+def _head(path: Path) -> bytes:
+    """The file's first MiB: enough to tell its encoding and separator."""
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            if not head:
-                head = chunk[: 1 << 20]
-            newlines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return head, newlines, last == b"\n"
+        return fh.read(1 << 20)
 
 
 def read_csv_table(path: Path, name: str | None = None) -> RawTable:
     path = Path(path)
     name = name or path.stem.lower()
     try:
-        head, newlines, ends_with_newline = _head_and_lines(path)
+        head = _head(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot read file ({exc.strerror})") from exc
     if not head[:65536].strip():
         return RawTable(name, path.name, pd.DataFrame(), None, None)
-    data_rows = newlines + (0 if ends_with_newline else 1) - 1
     encoding = detect_encoding(head, head_only=len(head) < path.stat().st_size)
     try:
         try:
-            raw = _parse_csv(path, head, data_rows, name, encoding)
+            raw = _parse_csv(path, head, name, encoding)
         except pa.ArrowInvalid as exc:
             if not (encoding == "utf-8" and "UTF8" in str(exc)):
                 raise
             # Valid UTF-8 at the top, not further down: a legacy export after all.
-            raw = _parse_csv(path, head, data_rows, name, detect_encoding(path.read_bytes(), head_only=False))
+            raw = _parse_csv(path, head, name, detect_encoding(path.read_bytes(), head_only=False))
     except pa.ArrowInvalid as exc:
         raise InputError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
     _require_unique_columns(raw.frame, path)
@@ -210,8 +232,13 @@ def _require_unique_columns(frame: pd.DataFrame, where) -> None:
         raise InputError(f"{where}: column(s) {', '.join(dup)} appear more than once; keep one of each")
 
 
-def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str) -> RawTable:
-    """Fast Arrow reader straight from the file; the exact pandas reader when rows would drift."""
+def _parse_csv(path: Path, head: bytes, name: str, encoding: str) -> RawTable:
+    """Fast Arrow reader straight from the file; the exact pandas reader for short rows.
+
+    Arrow keeps blank lines as rows of empty cells (``ignore_empty_lines=False``) and reads a
+    quoted cell over several lines as one cell, so its row n is the spreadsheet's row n + 1
+    (after the header), as with the exact reader; the empty rows are dropped after numbering.
+    """
     text_head = head[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
     header_line = text_head.splitlines()[0] if text_head else ""
     sep = sniff_separator(header_line)
@@ -224,7 +251,7 @@ def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str
                     str(path),
                     read_options=pacsv.ReadOptions(encoding="utf8" if encoding.startswith("utf-8") else encoding,
                                                    use_threads=True, block_size=1 << 24),
-                    parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+                    parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
                     convert_options=pacsv.ConvertOptions(
                         column_types={c: pa.large_string() for c in columns}, strings_can_be_null=True,
                     null_values=[""], quoted_strings_can_be_null=True),
@@ -237,12 +264,9 @@ def _parse_csv(path: Path, head: bytes, data_rows: int, name: str, encoding: str
                 # the exact reader below fills the missing cells with empty ones.
                 table = None
         if table is not None:
-            # The fast reader skips blank lines; if it did (or a cell spans lines), row
-            # numbers would drift, so re-read with the exact (slower) reader.
-            if table.num_rows == data_rows:
-                columns, names, n_rows = table.columns, table.column_names, table.num_rows
-                del table   # _clean_columns lets each raw column go once it is cleaned
-                return RawTable(name, path.name, _clean_columns(columns, names, n_rows, first_row=2), encoding, sep)
+            columns, names, n_rows = table.columns, table.column_names, table.num_rows
+            del table   # _clean_columns lets each raw column go once it is cleaned
+            return RawTable(name, path.name, _clean_columns(columns, names, n_rows, first_row=2), encoding, sep)
         with warnings.catch_warnings():
             # index_col=False: never take extra cells as an index; a row with more
             # cells than the header is then a ParserWarning, made an error here.

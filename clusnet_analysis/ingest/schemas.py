@@ -256,12 +256,38 @@ def not_duplicated(values: pd.Series) -> pd.Series:
 
 
 def _not_duplicated_text(values: pd.Series) -> pd.Series:
-    """:func:`not_duplicated` for text: sort, then compare each value with the next.
+    """:func:`not_duplicated` for text: a 64-bit hash of each value, sorted; only values whose
+    hash occurs twice are compared as text (:func:`_not_duplicated_sorted`).
 
-    Same answer as counting by hashing, for about the same CPU time, but with a
-    fraction of the memory: hashing 4.5 million ids built a table of several hundred
-    MB, and on this project's virtual machine every fresh MB costs system time.
+    Exact: equal hashes are only candidates. On 4.5 million expense ids with no duplicate the
+    hashes and their sort take a fifth of sorting the text, and no hash table is built
+    (hashing them into one took several hundred MB).
     """
+    import numpy as np
+
+    from clusnet_analysis.ingest._arrow import as_arrow, contiguous, text_hashes
+
+    arr = contiguous(as_arrow(values))
+    if len(arr) < 2:
+        return pd.Series(True, index=values.index)
+    hashes = text_hashes(arr)
+    present = np.flatnonzero(arr.is_valid().to_numpy(zero_copy_only=False)) if arr.null_count else None
+    hv = hashes if present is None else hashes[present]
+    ordered = np.sort(hv)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(repeated):
+        return pd.Series(True, index=values.index)
+    candidates = np.flatnonzero(np.isin(hv, repeated))
+    if present is not None:
+        candidates = present[candidates]
+    result = np.ones(len(arr), dtype=bool)
+    result[candidates] = _not_duplicated_sorted(
+        pd.Series(values.iloc[candidates].to_numpy(), dtype="str")).to_numpy()
+    return pd.Series(result, index=values.index)
+
+
+def _not_duplicated_sorted(values: pd.Series) -> pd.Series:
+    """:func:`not_duplicated` for text by sorting the text and comparing neighbours (exact, slow)."""
     import numpy as np
     import pyarrow.compute as pc
 

@@ -43,10 +43,13 @@ def assign_periods(dates: pd.Series, programme: Programme) -> pd.Series:
 
 
 def exchanges_view(tables: dict[str, pd.DataFrame], programme: Programme,
-                   show_names: bool = False) -> pd.DataFrame:
+                   show_names: bool = False, officer_pos: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per exchange (row order of the exchanges table) with the officer's pseudonym and
+    home city and the reporting period. ``officer_pos``: each exchange's row in the officers
+    table, when validation already found it."""
     ex = tables["exchanges"].reset_index(drop=True)
     officers = tables["officers"]
-    pos = positions(officers["officer_id"], ex["officer_id"])
+    pos = positions(officers["officer_id"], ex["officer_id"]) if officer_pos is None else officer_pos
     labels = officer_labels(officers, show_names)   # row order of the officers table
     view = pd.DataFrame({
         "exchange_id": ex["exchange_id"],

@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from clusnet_analysis.ingest import schemas
 import pyarrow.compute as pc
 
-from clusnet_analysis.ingest._arrow import as_arrow, isin, str_series, unless_unchanged
+from clusnet_analysis.ingest._arrow import as_arrow, isin, positions, str_series, unless_unchanged
 from clusnet_analysis.ingest.io import TABLES, RawTable
 from clusnet_analysis.ingest.parsing import PARSERS, WHAT
 from clusnet_analysis.rules.programme import ClusterModel, Programme
@@ -38,6 +39,9 @@ class ValidationResult(ErrorCounts):
     rows_read: dict[str, int]
     files: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    # (table, column) of a reference -> for each valid row, the position of its parent among the
+    # parent table's valid rows (-1 when empty): found once here, used again by the derived tables.
+    lookups: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
 
 def _errors(label: str, table: str, rows, column: str, values, problem, check: str) -> pd.DataFrame:
@@ -148,10 +152,13 @@ def parse_table(raw: RawTable) -> tuple[pd.DataFrame, list[pd.DataFrame], list[s
 
 
 def _reference_errors(raw_label: str, table: str, df: pd.DataFrame, column: str, allowed,
-                      everything, what: str) -> pd.DataFrame:
-    """Rows whose (non-empty) value is not allowed; ``everything`` tells unknown from quarantined."""
+                      everything, what: str, found: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows whose (non-empty) value is not allowed; ``everything`` tells unknown from quarantined.
+
+    ``found``: each value's position in ``allowed`` (-1 when absent), when the caller has it.
+    """
     values = df[column]
-    bad = values.notna().to_numpy() & ~isin(values, allowed)
+    bad = values.notna().to_numpy() & ~(found >= 0 if found is not None else isin(values, allowed))
     if not bad.any():
         return pd.DataFrame(columns=ERROR_COLUMNS)
     rows = df.index[bad]
@@ -231,6 +238,7 @@ def _validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clus
     rows_read: dict[str, int] = {}
     files: dict[str, str] = {}
     notes: list[str] = []
+    lookups: dict[tuple[str, str], np.ndarray] = {}
     vocab = _vocab(programme, model)
 
     # Each table's own checks need no other table: two at a time, largest first (Arrow and
@@ -282,9 +290,10 @@ def _validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clus
         for t, column, parent, parent_col, what in REFERENCES:
             # A practice may name a cluster even when the programme keeps no clusters table.
             if t == table and programme.uses(parent):
-                table_errors.append(_reference_errors(raw.label, table, typed, column,
-                                                      valid[parent][parent_col], all_ids[parent],
-                                                      what))
+                parent_ids = valid[parent][parent_col]
+                found = lookups[(table, column)] = positions(parent_ids, typed[column])
+                table_errors.append(_reference_errors(raw.label, table, typed, column, parent_ids,
+                                                      all_ids[parent], what, found))
         id_col = schemas.ID_COLUMNS[table]
         all_ids[table] = typed[id_col].dropna() if id_col else pd.Series([], dtype="str")
         table_errors = [e for e in table_errors if len(e)]
@@ -297,7 +306,10 @@ def _validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clus
             q = raw.frame.loc[raw.frame.index.intersection(bad_rows)].copy()
             q["problems"] = problems.reindex(q.index).to_numpy()
             quarantine[table] = q
-            typed = typed.drop(index=typed.index.intersection(bad_rows))
+            kept = ~typed.index.isin(bad_rows)
+            typed = typed.loc[kept]
+            for key in [k for k in lookups if k[0] == table]:
+                lookups[key] = lookups[key][kept]
         valid[table] = typed
 
     error_frame = (pd.concat(errors, ignore_index=True) if errors else pd.DataFrame(columns=ERROR_COLUMNS))
@@ -307,4 +319,4 @@ def _validate(raw_tables: dict[str, RawTable], programme: Programme, model: Clus
                        .sort_values(["_t", "row", "column"], kind="stable").drop(columns="_t")
                        .reset_index(drop=True))
         error_frame["row"] = error_frame["row"].astype("Int64")
-    return ValidationResult(valid, error_frame[ERROR_COLUMNS], quarantine, rows_read, files, notes)
+    return ValidationResult(valid, error_frame[ERROR_COLUMNS], quarantine, rows_read, files, notes, lookups)
