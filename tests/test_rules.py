@@ -600,3 +600,21 @@ def test_messages_and_descriptions_name_no_setting_or_identifier():
     identifier = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z]{2,}\.[a-z_]{2,}\b")   # max_pages, reports.language
     for text in list(c.findings["message"]) + [r.description for r in RULES]:
         assert not identifier.search(text.replace("'university'", "")), text
+
+
+def test_absences_computed_on_the_other_core_give_the_same_findings(programme):
+    """The data layer computes the overlap of absences beside the expense conversion and hands it
+    to check_rules: the findings must be those check_rules finds alone, in the same order."""
+    from clusnet_analysis.ingest.dataset import build
+    from clusnet_analysis.rules.checks import concurrent_absences
+
+    ds = build(config.SAMPLE_DATA_DIR)
+    alone = check_rules(ds.tables, ds.programme, ds.exchanges, ds.expenses, ds.costs)
+    handed = check_rules(ds.tables, ds.programme, ds.exchanges, ds.expenses, ds.costs,
+                         concurrent=lambda: concurrent_absences(ds.exchanges, ds.programme))
+    pd.testing.assert_frame_equal(handed, alone)
+    pd.testing.assert_frame_equal(ds.findings, alone)
+    assert alone.loc[alone["rule_id"] == "concurrent_absence", "subject_id"].tolist() == [
+        subject for rule, subject in PLANTED_FINDINGS if rule == "concurrent_absence"]
+    off = dataclasses.replace(ds.programme, switched_off=frozenset({"participants.max_concurrent_per_city"}))
+    assert concurrent_absences(ds.exchanges, off) is None

@@ -75,7 +75,7 @@ class Dataset(ErrorCounts):
 def build(data_dir: str | Path, programme_file: str | Path | None = None, show_names: bool = False,
           provenance: dict | None = None) -> Dataset:
     """Read, validate, derive and check, without any cache."""
-    from clusnet_analysis.ingest._memory import no_huge_pages
+    from clusnet_analysis.ingest._memory import memory_for_build
     from clusnet_analysis.rules.programme import programme_file_for
 
     data_dir = Path(data_dir)
@@ -84,7 +84,7 @@ def build(data_dir: str | Path, programme_file: str | Path | None = None, show_n
     programme_file = Path(programme_file) if programme_file else programme_file_for(data_dir)
     programme = load_programme(programme_file)
     model = load_cluster_model(programme)
-    with no_huge_pages():
+    with memory_for_build():
         return _build(data_dir, programme, model, show_names, provenance)
 
 
@@ -92,7 +92,9 @@ def _build(data_dir: Path, programme: Programme, model: ClusterModel, show_names
            provenance: dict | None) -> Dataset:
     from clusnet_analysis.ingest._arrow import positions
     from clusnet_analysis.ingest.io import read_inputs
-    from clusnet_analysis.rules.checks import check_rules
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clusnet_analysis.rules.checks import check_rules, concurrent_absences
     from clusnet_analysis.ingest.transforms import exchange_costs, exchanges_view, expenses_eur
     from clusnet_analysis.ingest.validation import validate
 
@@ -103,9 +105,13 @@ def _build(data_dir: Path, programme: Programme, model: ClusterModel, show_names
     exchange_pos = result.lookups.get(("expenses", "exchange_id"))
     if exchange_pos is None:
         exchange_pos = positions(view["exchange_id"], result.tables["expenses"]["exchange_id"])  # once, for both
-    expenses = expenses_eur(result.tables, programme, view, exchange_pos)
-    costs = exchange_costs(result.tables, programme, view, expenses, exchange_pos)
-    findings = check_rules(result.tables, programme, view, expenses, costs)
+    # The overlap of absences needs the exchanges only: on the other core while expenses convert
+    # (numpy and Arrow release the GIL for their heavy steps).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        concurrent = pool.submit(concurrent_absences, view, programme)
+        expenses = expenses_eur(result.tables, programme, view, exchange_pos)
+        costs = exchange_costs(result.tables, programme, view, expenses, exchange_pos)
+        findings = check_rules(result.tables, programme, view, expenses, costs, concurrent=concurrent.result)
     return Dataset(
         data_dir=data_dir, programme=programme, model=model, tables=result.tables, errors=result.errors,
         quarantine=result.quarantine, rows_read=result.rows_read, files=result.files, notes=result.notes,
