@@ -289,3 +289,36 @@ def test_quota_use_without_a_quota(view, programme):
     assert table["officers_sent"].tolist() == [2, 2, 1, 0]
     assert table["officers_quota"].isna().all() and table["places_left"].isna().all()
     assert table["quota_use_share"].isna().all()
+
+
+# ------------------------------------------------------------------ the flow matrix cut to its most active cities
+def _matrix(rows, names):
+    m = pd.DataFrame(rows, index=pd.Index(list(names), name="home_city"),
+                     columns=pd.Index(list(names), name="host_city"))
+    m.attrs["value"] = "exchanges"
+    return m
+
+
+def test_top_cities_matrix_by_hand():
+    m = _matrix([[0, 1, 0, 0], [2, 0, 5, 0], [0, 4, 0, 1], [1, 0, 0, 0]], "ABCD")
+    # sent A1 B7 C5 D1; hosted A3 B5 C5 D1 -> activity A4 B12 C10 D2: keep B, C; A and D summed.
+    out = crosscity.top_cities_matrix(m, max_cities=3)
+    assert list(out.index) == ["B", "C", "Other cities (2)"] == list(out.columns)
+    assert (out.index.name, out.columns.name) == ("home_city", "host_city")
+    assert out.loc["B"].tolist() == [0, 5, 2]          # B->B, B->C, B->(A, D)
+    assert out.loc["C"].tolist() == [4, 0, 1]          # C->D
+    assert out.loc["Other cities (2)"].tolist() == [1, 0, 1]   # A->B; D->A
+    assert int(out.to_numpy().sum()) == int(m.to_numpy().sum())
+    assert out.attrs == {"value": "exchanges", "cities": 4, "other_cities": 2}
+    uncut = crosscity.top_cities_matrix(m, max_cities=4)
+    assert uncut.equals(m)
+    assert uncut.attrs == {"value": "exchanges", "cities": 4, "other_cities": 0}
+
+
+def test_top_cities_are_ranked_by_exchanges_sent_plus_hosted():
+    # A sends 1 to B, C sends 5 to B: activity A1 B6 C5. Sent alone (or sent minus hosted) would keep C.
+    out = crosscity.top_cities_matrix(_matrix([[0, 1, 0], [0, 0, 0], [0, 5, 0]], "ABC"), max_cities=2)
+    assert list(out.index) == ["B", "Other cities (2)"]
+    assert out.to_numpy().tolist() == [[0, 0], [6, 0]]
+    with pytest.raises(ValueError, match="^max_cities must be 2 or more$"):
+        crosscity.top_cities_matrix(_matrix([[0, 1], [1, 0]], "AB"), max_cities=1)
