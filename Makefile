@@ -55,7 +55,7 @@ test: $(STAMP)
 ## Mutation testing (slow; not in make test); MUTANTS='clusnet_analysis.ingest.parsing*' for one module
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,mutation]"
-	$(BIN)/mutmut run --max-children $(or $(MUTATION_JOBS),2) $(MUTANTS)
+	CLUSNET_MUTATION=1 $(BIN)/mutmut run --max-children $(or $(MUTATION_JOBS),2) $(MUTANTS)
 	$(BIN)/python tools/mutation_score.py
 
 ## Open JupyterLab with the package importable (kernel "Python (clusnet_analysis)")

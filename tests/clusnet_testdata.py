@@ -146,3 +146,14 @@ def programme_file(path: Path, **settings) -> Path:
     path = Path(path)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def examples(n: int) -> int:
+    """Hypothesis examples for a property test: ``n``, or 10 under ``make mutation``.
+
+    Mutation testing runs the tests once per mutant (thousands of times); the property tests
+    were most of its time. A mutant that survives 10 random examples is still reported.
+    """
+    import os
+
+    return min(n, 10) if os.environ.get("CLUSNET_MUTATION") == "1" else n

@@ -66,9 +66,17 @@ def clusnet_env(root: Path, **extra: str) -> dict:
 
 
 def start_clusnet(*args: str, env: dict, **kwargs) -> subprocess.Popen:
-    """`clusnet ...` in a session of its own: a test can send Ctrl-C to its whole process group."""
+    """`clusnet ...` in a session of its own: a test can send Ctrl-C to its whole process group.
+
+    Ctrl-C as in a terminal: the child starts with SIGINT's default action even when the test
+    run itself ignores it (a shell starts a background job, `make test &`, with SIGINT ignored,
+    and Python then never installs its own handler: the interrupt tests failed that way).
+    """
+    import signal
+
     return subprocess.Popen([sys.executable, "-m", "clusnet_analysis", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
 
 
 def processes_mentioning(text: str) -> list[int]:

@@ -19,7 +19,7 @@ from clusnet_analysis.rules.programme import load_programme
 from clusnet_analysis.rules.checks import _concurrent
 from clusnet_analysis.ingest.transforms import assign_periods, exchange_costs, exchanges_view, expenses_eur
 
-from clusnet_testdata import BASE, COLUMNS, OFFICERS, exchange, expense
+from clusnet_testdata import BASE, COLUMNS, OFFICERS, examples, exchange, expense
 
 CLUSNET = load_programme()
 CATEGORIES = list(CLUSNET.expense_categories)
@@ -235,7 +235,7 @@ def _reference_hash(text: str) -> int:
     return h
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=20))
 def test_pseudonym_hash_matches_a_byte_by_byte_reference(ids):
     from clusnet_analysis.privacy import id_hashes
@@ -278,7 +278,7 @@ def programme_data(draw):
     return tables(exchanges=exchanges, expenses=expenses, fx_rates=fx_rates)
 
 
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programme_data())
 def test_property_category_totals_are_the_converted_lines(t):
     lines = expenses_eur(t, CLUSNET)
@@ -300,7 +300,7 @@ def test_property_category_totals_are_the_converted_lines(t):
     assert abs(costs["total_eur"].sum() - converted["amount_eur"].sum()) < 1e-6
 
 
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programme_data())
 def test_property_no_expense_line_is_lost(t):
     lines = expenses_eur(t, CLUSNET)
@@ -314,7 +314,7 @@ def test_property_no_expense_line_is_lost(t):
     assert lines["amount_eur"].notna().tolist() == has_rate
 
 
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programme_data())
 def test_property_every_exchange_once_in_exchange_costs(t):
     costs = exchange_costs(t, CLUSNET)
@@ -324,7 +324,7 @@ def test_property_every_exchange_once_in_exchange_costs(t):
 
 
 # ------------------------------------------------------------------ concurrent absence against brute force
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=examples(60), deadline=None, database=None)
 @given(st.lists(st.tuples(st.sampled_from(["LYO", "BCN"]), st.integers(0, 30), st.integers(0, 6)),
                 min_size=1, max_size=12),
        st.integers(1, 3))
