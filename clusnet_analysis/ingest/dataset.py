@@ -18,8 +18,8 @@ import pandas as pd
 
 from clusnet_analysis import __version__, config
 from clusnet_analysis.ingest.errors import InputError
-from clusnet_analysis.ingest.gate import (PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, cache_path, programme_file_of,  # noqa: F401
-                                         write_summary)
+from clusnet_analysis.ingest.gate import (PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, cache_path,  # noqa: F401
+                                         private_replacement, programme_file_of, write_summary)
 from clusnet_analysis.ingest.quarantine import ErrorCounts
 from clusnet_analysis.rules.programme import ClusterModel, Programme, load_cluster_model, load_programme
 
@@ -141,16 +141,8 @@ def load(data_dir: str | Path | None = None, programme_file: str | Path | None =
     if use_cache:
         try:
             private_folder(path.parent)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            # Owner-only from the first byte: the cached tables hold officer names.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            with private_replacement(path) as fh:   # the cached tables hold officer names
+                pickle.dump(ds, fh, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError:
             pass  # a read-only cache location only costs speed
         write_summary(path, ds)   # what `clusnet run` checks next time, without unpickling

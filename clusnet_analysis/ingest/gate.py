@@ -8,6 +8,7 @@ unpickling the tables. Without that file the dataset is loaded (and the file wri
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -55,23 +56,31 @@ class GateSummary:
     fingerprint: str
 
 
-def write_summary(dataset_cache: Path, ds) -> None:
-    """Keep the dataset's counts beside its cache (owner-only, replaced atomically)."""
-    values = {"error_count": int(ds.error_count), "quarantined_count": int(ds.quarantined_count),
-              "synthetic": bool(ds.synthetic), "fingerprint": ds.fingerprint}
-    path = summary_path(dataset_cache)
+@contextlib.contextmanager
+def private_replacement(path: Path, text: bool = False):
+    """A file handle whose content replaces ``path`` when the block ends without error: written
+    to a temporary file beside it, owner-only from the first byte (the dataset cache holds officer
+    names), then renamed over it; never a half-written file under the final name."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
     try:
-        path.parent.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(values, fh)
+        with os.fdopen(fd, "w" if text else "wb", **({"encoding": "utf-8"} if text else {})) as fh:
+            yield fh
         os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache location only costs speed
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_summary(dataset_cache: Path, ds) -> None:
+    """Keep the dataset's counts beside its cache (in its folder, which the cache made private)."""
+    values = {"error_count": int(ds.error_count), "quarantined_count": int(ds.quarantined_count),
+              "synthetic": bool(ds.synthetic), "fingerprint": ds.fingerprint}
+    try:
+        with private_replacement(summary_path(dataset_cache), text=True) as fh:
+            json.dump(values, fh)
+    except OSError:
+        pass  # a read-only cache location only costs speed
 
 
 def gate_summary(data_dir: str | Path | None = None, programme_file: str | Path | None = None, *,
