@@ -75,6 +75,17 @@ def _run(root: Path, **env) -> _Watched:
                                   env=clusnet_env(root, **env)))
 
 
+def _run_until_two_kernels_sleep(root: Path) -> _Watched:
+    """A run whose first period (S3) is built and whose next two notebooks' kernels sleep (up to 2 min)."""
+    write_tiny_notebooks(root / "notebooks")
+    run = _run(root, CLUSNET_TEST_SLEEP="60", CLUSNET_TEST_FAST_PERIOD="S3")
+    run.wait_for(r"\[2/8\] S3/\S+ built")
+    deadline = time.monotonic() + 120
+    while len(processes_mentioning(str(root / "tmp"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return run
+
+
 def _finish_and_check_rebuild(root: Path, expected: set[str]) -> None:
     import subprocess
     import sys
@@ -90,12 +101,7 @@ def _finish_and_check_rebuild(root: Path, expected: set[str]) -> None:
 
 def test_ctrl_c_while_kernels_run_stops_everything_and_the_rerun_builds_the_rest(tmp_path):
     """Interrupted after the first period was built, while two kernels sleep in the next one."""
-    write_tiny_notebooks(tmp_path / "notebooks")
-    run = _run(tmp_path, CLUSNET_TEST_SLEEP="60", CLUSNET_TEST_FAST_PERIOD="S3")
-    run.wait_for(r"\[2/8\] S3/\S+ built")
-    deadline = time.monotonic() + 120
-    while len(processes_mentioning(str(tmp_path / "tmp"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)        # the next two notebooks' kernels are up
+    run = _run_until_two_kernels_sleep(tmp_path)
     assert len(processes_mentioning(str(tmp_path / "tmp"))) >= 2
     code, stderr, seconds = run.interrupt()
     assert code == 130, stderr
@@ -189,12 +195,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_kill_9_of_the_run_leaves_no_worker_or_kernel_and_nothing_half_written(tmp_path):
-    write_tiny_notebooks(tmp_path / "notebooks")
-    run = _run(tmp_path, CLUSNET_TEST_SLEEP="60", CLUSNET_TEST_FAST_PERIOD="S3")
-    run.wait_for(r"\[2/8\] S3/\S+ built")
-    deadline = time.monotonic() + 120
-    while len(processes_mentioning(str(tmp_path / "tmp"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    run = _run_until_two_kernels_sleep(tmp_path)
     workers = _children(run.process.pid)
     assert workers
     os.kill(run.process.pid, signal.SIGKILL)
